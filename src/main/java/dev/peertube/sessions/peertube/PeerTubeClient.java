@@ -1,0 +1,230 @@
+package dev.peertube.sessions.peertube;
+
+import java.time.temporal.ChronoUnit;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.Form;
+
+import org.eclipse.microprofile.faulttolerance.exceptions.BulkheadException;
+import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
+import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
+import org.jboss.resteasy.reactive.client.api.QuarkusRestClientProperties;
+
+import dev.peertube.sessions.peertube.PeerTubeException.Kind;
+import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
+import io.smallrye.faulttolerance.api.CircuitBreakerState;
+import io.smallrye.faulttolerance.api.Guard;
+
+/**
+ * The fault-tolerant face of {@link PeerTubeApi}. Every call goes through one shared circuit
+ * breaker, a bulkhead and a timeout; retries are chosen per call by what is safe to repeat.
+ * PeerTube's 4xx answers (including 429) are answers, not failures: they never open the breaker
+ * and are never retried.
+ */
+@ApplicationScoped
+public class PeerTubeClient {
+
+    /** Sent on every call, from every replica, background ones included. */
+    public static final String USER_AGENT = "peertube-session-service/1";
+
+    /** Name of the circuit breaker, for {@code CircuitBreakerMaintenance}. */
+    public static final String BREAKER = "peertube";
+
+    /** Reading the client or revoking a token twice is harmless. */
+    private static final Set<Kind> RETRY_IDEMPOTENT = EnumSet.of(Kind.SERVER_ERROR, Kind.CONNECT_FAILED, Kind.CONNECTION_LOST);
+    /** A repeated password grant at worst mints a second token pair; never after a timeout or a lost answer. */
+    private static final Set<Kind> RETRY_LOGIN = EnumSet.of(Kind.SERVER_ERROR, Kind.CONNECT_FAILED);
+    /** A refresh that may have reached PeerTube may have rotated the token: only an unsent one is repeated. */
+    private static final Set<Kind> RETRY_REFRESH = EnumSet.of(Kind.CONNECT_FAILED);
+
+    private final PeerTubeApi api;
+    private final String host;
+    private final boolean forwardClientAddress;
+    private final long breakerDelayMillis;
+    private final Guard upstream;
+    private final Guard retryIdempotent;
+    private final Guard retryLogin;
+    private final Guard retryRefresh;
+    private volatile long breakerOpenedAt;
+    private volatile CircuitBreakerState breakerState = CircuitBreakerState.CLOSED;
+
+    PeerTubeClient(PeerTubeConfig config) {
+        long timeoutMillis = config.timeout().toMillis();
+        this.host = config.effectiveHost();
+        this.forwardClientAddress = config.forwardClientAddress();
+        this.breakerDelayMillis = config.breakerDelay().toMillis();
+        this.api = QuarkusRestClientBuilder.newBuilder()
+                .baseUri(config.url())
+                .connectTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .readTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .userAgent(USER_AGENT)
+                .followRedirects(false)
+                .property(QuarkusRestClientProperties.CONNECTION_TTL,
+                        (int) Math.max(1, config.idleConnectionTimeout().toSeconds()))
+                .property(QuarkusRestClientProperties.CONNECTION_POOL_SIZE, config.maxConcurrentCalls())
+                .build(PeerTubeApi.class);
+        this.upstream = Guard.create()
+                .withDescription("PeerTube")
+                .withCircuitBreaker()
+                    .name(BREAKER)
+                    .requestVolumeThreshold(config.breakerRequestVolume())
+                    .failureRatio(config.breakerFailureRatio())
+                    .delay(breakerDelayMillis, ChronoUnit.MILLIS)
+                    .successThreshold(1)
+                    .when(failure -> failure instanceof PeerTubeException e ? e.isBreakerFailure() : true)
+                    .onStateChange(this::breakerChanged)
+                    .done()
+                .withTimeout()
+                    // the HTTP client's own timeout aborts the request; this one is the backstop
+                    .duration(timeoutMillis + 500, ChronoUnit.MILLIS)
+                    .done()
+                .withBulkhead()
+                    .limit(config.maxConcurrentCalls())
+                    .done()
+                .build();
+        this.retryIdempotent = retrying(config, RETRY_IDEMPOTENT);
+        this.retryLogin = retrying(config, RETRY_LOGIN);
+        this.retryRefresh = retrying(config, RETRY_REFRESH);
+    }
+
+    /**
+     * Retries with exponential backoff and jitter, stopping early enough that the whole call
+     * answers within three times the timeout. A timeout is never retried, nor an open breaker.
+     */
+    private static Guard retrying(PeerTubeConfig config, Set<Kind> retryable) {
+        long timeoutMillis = config.timeout().toMillis();
+        long delayMillis = Math.max(1, config.retryDelay().toMillis());
+        return Guard.create()
+                .withRetry()
+                    .maxRetries(config.retries())
+                    .delay(delayMillis, ChronoUnit.MILLIS)
+                    .jitter(Math.max(1, delayMillis / 2), ChronoUnit.MILLIS)
+                    .maxDuration(timeoutMillis + timeoutMillis / 2, ChronoUnit.MILLIS)
+                    .whenException(failure -> failure instanceof PeerTubeException e && retryable.contains(e.kind()))
+                    .withExponentialBackoff()
+                        .factor(2)
+                        .maxDelay(Math.max(delayMillis, timeoutMillis / 2), ChronoUnit.MILLIS)
+                        .done()
+                    .done()
+                .build();
+    }
+
+    /** {@code GET /api/v1/oauth-clients/local} with the configured public {@code Host}. */
+    public OAuthClient fetchClient() {
+        try {
+            OAuthClient client = call(retryIdempotent, () -> api.localClient(host));
+            if (client == null || !client.isUsable()) {
+                throw PeerTubeException.of(Kind.BAD_RESPONSE);
+            }
+            return client;
+        } catch (PeerTubeException e) {
+            throw e.duringClientFetch();
+        }
+    }
+
+    /**
+     * Password grant, with the OTP header for 2FA accounts, or an external-auth plugin's token.
+     * {@code clientAddress} (may be null) is forwarded only when configured.
+     */
+    public TokenResponse passwordGrant(OAuthClient client, String username, String password, String otp,
+            String externalAuthToken, String clientAddress) {
+        String forwardedFor = forwardedFor(clientAddress);
+        Form form = clientForm(client, "password").param("username", username);
+        if (password != null) {
+            form.param("password", password);
+        }
+        if (externalAuthToken != null) {
+            form.param("externalAuthToken", externalAuthToken);
+        }
+        return usable(call(retryLogin, () -> api.token(form, otp, forwardedFor)));
+    }
+
+    /** Refresh grant: PeerTube answers a new pair and kills the old one. Never repeated once possibly received. */
+    public TokenResponse refreshGrant(OAuthClient client, String refreshToken, String clientAddress) {
+        String forwardedFor = forwardedFor(clientAddress);
+        Form form = clientForm(client, "refresh_token").param("refresh_token", refreshToken);
+        return usable(call(retryRefresh, () -> api.token(form, null, forwardedFor)));
+    }
+
+    /** Revokes the pair of this access token. */
+    public void revoke(String accessToken, String clientAddress) {
+        String forwardedFor = forwardedFor(clientAddress);
+        call(retryIdempotent, () -> api.revokeToken("Bearer " + accessToken, forwardedFor));
+    }
+
+    /** The end user's address for {@code X-Forwarded-For}, when forwarding is enabled; null sends no header. */
+    private String forwardedFor(String clientAddress) {
+        return forwardClientAddress ? clientAddress : null;
+    }
+
+    /** Current breaker state, as seen by this replica. */
+    public CircuitBreakerState breakerState() {
+        return breakerState;
+    }
+
+    private static Form clientForm(OAuthClient client, String grantType) {
+        return new Form()
+                .param("client_id", client.clientId())
+                .param("client_secret", client.clientSecret())
+                .param("grant_type", grantType);
+    }
+
+    private static TokenResponse usable(TokenResponse token) {
+        if (token == null || !token.isUsable()) {
+            throw PeerTubeException.of(Kind.BAD_RESPONSE);
+        }
+        return token;
+    }
+
+    private <T> T call(Guard retry, Callable<T> request) {
+        try {
+            return retry.call(() -> guarded(request), anyType());
+        } catch (PeerTubeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw PeerTubeException.fromTransport(e);
+        }
+    }
+
+    private <T> T guarded(Callable<T> request) throws Exception {
+        try {
+            return upstream.call(() -> {
+                try {
+                    return request.call();
+                } catch (PeerTubeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw PeerTubeException.fromTransport(e);
+                }
+            }, anyType());
+        } catch (CircuitBreakerOpenException open) {
+            throw PeerTubeException.circuitOpen(secondsUntilHalfOpen());
+        } catch (BulkheadException full) {
+            throw PeerTubeException.of(Kind.BULKHEAD_FULL);
+        } catch (TimeoutException timeout) {
+            throw PeerTubeException.of(Kind.TIMEOUT);
+        }
+    }
+
+    /** The guards only pass the result through; the type token is not used for anything else. */
+    @SuppressWarnings("unchecked")
+    private static <T> Class<T> anyType() {
+        return (Class<T>) (Class<?>) Object.class;
+    }
+
+    private void breakerChanged(CircuitBreakerState state) {
+        if (state == CircuitBreakerState.OPEN) {
+            breakerOpenedAt = System.currentTimeMillis();
+        }
+        breakerState = state;
+    }
+
+    private long secondsUntilHalfOpen() {
+        long left = breakerOpenedAt + breakerDelayMillis - System.currentTimeMillis();
+        return Math.max(1, (left + 999) / 1000);
+    }
+}

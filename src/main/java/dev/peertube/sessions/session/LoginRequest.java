@@ -1,0 +1,79 @@
+package dev.peertube.sessions.session;
+
+import java.nio.charset.StandardCharsets;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.peertube.sessions.problem.ApiException;
+
+/**
+ * A validated login body. Strings must be JSON strings (no coercion from numbers or arrays), unknown fields are ignored;
+ * {@code password} is required unless {@code externalAuthToken} is given.
+ */
+public record LoginRequest(String username, String password, String otp, String externalAuthToken) {
+
+    static final int MAX_USERNAME_CHARS = 255;
+    static final int MAX_PASSWORD_BYTES = 1024;
+    static final int MAX_EXTERNAL_TOKEN_CHARS = 256;
+
+    static LoginRequest parse(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            throw ApiException.invalidRequest("The request body must be a JSON object.");
+        }
+        String username = text(body, "username");
+        String password = text(body, "password");
+        String otp = text(body, "otp");
+        String externalAuthToken = text(body, "externalAuthToken");
+
+        if (username == null || username.isEmpty()) {
+            throw ApiException.invalidRequest("`username` is required.");
+        }
+        if (username.length() > MAX_USERNAME_CHARS) {
+            throw ApiException.invalidRequest("`username` is longer than " + MAX_USERNAME_CHARS + " characters.");
+        }
+        if (externalAuthToken != null && (externalAuthToken.isEmpty() || externalAuthToken.length() > MAX_EXTERNAL_TOKEN_CHARS)) {
+            throw ApiException.invalidRequest("`externalAuthToken` must have 1 to " + MAX_EXTERNAL_TOKEN_CHARS + " characters.");
+        }
+        if (password == null || password.isEmpty()) {
+            if (externalAuthToken == null) {
+                throw ApiException.invalidRequest("`password` is required unless `externalAuthToken` is given.");
+            }
+            password = null;
+        } else if (password.getBytes(StandardCharsets.UTF_8).length > MAX_PASSWORD_BYTES) {
+            throw ApiException.invalidRequest("`password` is longer than " + MAX_PASSWORD_BYTES + " bytes.");
+        }
+        if (otp != null && !isSixDigits(otp)) {
+            throw ApiException.invalidRequest("`otp` must be exactly 6 digits.");
+        }
+        return new LoginRequest(username, password, otp, externalAuthToken);
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            throw ApiException.invalidRequest("`" + field + "` must be a JSON string.");
+        }
+        return value.textValue();
+    }
+
+    private static boolean isSixDigits(String otp) {
+        if (otp.length() != 6) {
+            return false;
+        }
+        for (int i = 0; i < 6; i++) {
+            char c = otp.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "LoginRequest[redacted]";
+    }
+}

@@ -1,0 +1,81 @@
+package dev.peertube.sessions.store;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Optional;
+
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * AES-256-GCM with a random 96-bit nonce per write; the Redis key is bound as associated data,
+ * so a record moved to another key does not decrypt. Keys come from HKDF-SHA256 (RFC 5869).
+ * Record layout: {@code version(1) | nonce(12) | ciphertext+tag(16)}.
+ */
+final class SessionCipher {
+
+    private static final byte VERSION = 1;
+    private static final int NONCE_BYTES = 12;
+    private static final int TAG_BITS = 128;
+
+    private final SecureRandom random;
+
+    SessionCipher(SecureRandom random) {
+        this.random = random;
+    }
+
+    byte[] encrypt(byte[] key, String redisKey, byte[] plaintext) {
+        byte[] nonce = new byte[NONCE_BYTES];
+        random.nextBytes(nonce);
+        try {
+            Cipher cipher = cipher(Cipher.ENCRYPT_MODE, key, nonce, redisKey);
+            ByteBuffer record = ByteBuffer.allocate(1 + NONCE_BYTES + cipher.getOutputSize(plaintext.length));
+            record.put(VERSION).put(nonce);
+            cipher.doFinal(ByteBuffer.wrap(plaintext), record);
+            return record.array();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM unavailable", e);
+        }
+    }
+
+    /** Empty for anything that is not an intact record written under this key and Redis key. */
+    Optional<byte[]> decrypt(byte[] key, String redisKey, byte[] record) {
+        if (record == null || record.length < 1 + NONCE_BYTES + TAG_BITS / 8 || record[0] != VERSION) {
+            return Optional.empty();
+        }
+        try {
+            byte[] nonce = Arrays.copyOfRange(record, 1, 1 + NONCE_BYTES);
+            Cipher cipher = cipher(Cipher.DECRYPT_MODE, key, nonce, redisKey);
+            return Optional.of(cipher.doFinal(record, 1 + NONCE_BYTES, record.length - 1 - NONCE_BYTES));
+        } catch (GeneralSecurityException tamperedOrWrongKey) {
+            return Optional.empty();
+        }
+    }
+
+    /** HKDF-SHA256 with an all-zero salt, producing one 32-byte block. */
+    static byte[] deriveKey(byte[] inputKeyMaterial, String info) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(new byte[32], "HmacSHA256"));
+            byte[] pseudoRandomKey = mac.doFinal(inputKeyMaterial);
+            mac.init(new SecretKeySpec(pseudoRandomKey, "HmacSHA256"));
+            mac.update(info.getBytes(StandardCharsets.UTF_8));
+            mac.update((byte) 1);
+            return mac.doFinal();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    private static Cipher cipher(int mode, byte[] key, byte[] nonce, String redisKey) throws GeneralSecurityException {
+        Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+        cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
+        cipher.updateAAD(redisKey.getBytes(StandardCharsets.UTF_8));
+        return cipher;
+    }
+}
