@@ -10,7 +10,8 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
  */
 public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
 
-    public static final String REDIS_URL = "redis://127.0.0.1:6379/7";
+    /** Database index 7 unless {@code TEST_REDIS_DB} names another (two checkouts testing at once). */
+    public static final String REDIS_URL = "redis://127.0.0.1:6379/" + System.getenv().getOrDefault("TEST_REDIS_DB", "7");
     public static final String KEY_PREFIX = "pts-test:";
 
     @Override
