@@ -17,8 +17,17 @@ import io.vertx.redis.client.Response;
 public final class TestRedis implements AutoCloseable {
 
     private final Vertx vertx = Vertx.vertx();
-    private final Redis client = Redis.createClient(vertx, RedisTestResource.REDIS_URL);
-    private final RedisAPI api = RedisAPI.api(client);
+    private final Redis client;
+    private final RedisAPI api;
+
+    public TestRedis() {
+        this(RedisTestResource.REDIS_URL);
+    }
+
+    public TestRedis(String url) {
+        this.client = Redis.createClient(vertx, url);
+        this.api = RedisAPI.api(client);
+    }
 
     /** Every key the service wrote under the test prefix. */
     public List<String> keys() {

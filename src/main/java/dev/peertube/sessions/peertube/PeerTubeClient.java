@@ -75,7 +75,9 @@ public class PeerTubeClient {
                     .failureRatio(config.breakerFailureRatio())
                     .delay(breakerDelayMillis, ChronoUnit.MILLIS)
                     .successThreshold(1)
-                    .when(failure -> failure instanceof PeerTubeException e ? e.isBreakerFailure() : true)
+                    // a full bulkhead is this replica's own saturation, not PeerTube failing
+                    .when(failure -> failure instanceof PeerTubeException e ? e.isBreakerFailure()
+                            : !(failure instanceof BulkheadException))
                     .onStateChange(this::breakerChanged)
                     .done()
                 .withTimeout()
