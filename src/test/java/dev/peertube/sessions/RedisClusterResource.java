@@ -71,6 +71,19 @@ public class RedisClusterResource extends RedisTestResource {
         return run(command.toArray(String[]::new));
     }
 
+    /** Keys matching the pattern on every master (a SCAN only covers the node it is sent to). */
+    public static List<String> scanAll(String pattern) {
+        List<String> keys = new ArrayList<>();
+        for (int port : ports) {
+            for (String key : run("redis-cli", "-p", Integer.toString(port), "--scan", "--pattern", pattern).split("\\s+")) {
+                if (!key.isBlank()) {
+                    keys.add(key);
+                }
+            }
+        }
+        return keys;
+    }
+
     private static void awaitPing() {
         for (int port : ports) {
             long deadline = System.currentTimeMillis() + 10_000;

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -51,8 +50,7 @@ class RedisClusterTest {
         current(sessionId).statusCode(200).body("accessToken", equalTo(forced));
         assertEquals(2, fake.refreshGrants());
 
-        List<String> keys = Arrays.stream(RedisClusterResource.cli("--scan", "--pattern", RedisTestResource.KEY_PREFIX + "session:*").split("\\s+"))
-                .filter(key -> !key.isBlank()).toList();
+        List<String> keys = RedisClusterResource.scanAll(RedisTestResource.KEY_PREFIX + "session:*");
         assertEquals(1, keys.size(), keys.toString());
         String session = keys.get(0);
         String lock = session.replace("session:", "refresh-lock:");

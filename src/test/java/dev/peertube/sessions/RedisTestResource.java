@@ -21,7 +21,7 @@ public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
                 "session.key-prefix", KEY_PREFIX,
                 // a fixed test key: the prod profile of the *IT runs requires one
                 "session.encryption-keys", "q1Bq0hXv0VbX0Q3m4vQZ8kK7o5o1M2h3Yc6yN9tJ0fE=",
-                "peertube.timeout", "1s",
+                "peertube.timeout", "2s",
                 "peertube.breaker-delay", "2s",
                 "peertube.retry-delay", "50ms",
                 "session.revocation-poll-interval", "1s");
