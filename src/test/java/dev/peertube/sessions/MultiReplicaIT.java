@@ -71,7 +71,9 @@ class MultiReplicaIT {
         ExtractableResponse<Response> login = login("alice", PASSWORD).statusCode(201).extract();
         String sessionId = login.path("sessionId");
         fake.tokenLifetimes(Duration.ofDays(1), Duration.ofDays(14));
-        fake.slowdown(Duration.ofMillis(300)); // keeps the refresh in flight while the stampede arrives
+        // keeps the refresh in flight until every caller has read the session: a forced refresh that
+        // reads the session after a rotation has completed rightly rotates again
+        fake.slowdown(Duration.ofMillis(1_500));
 
         ExecutorService pool = Executors.newFixedThreadPool(CALLERS);
         CountDownLatch start = new CountDownLatch(1);

@@ -118,7 +118,7 @@ class SessionLifecycleTest {
         fake.tokenLifetimes(Duration.ofSeconds(10), Duration.ofHours(1));
         String sessionId = sessionOf("alice", PASSWORD);
         fake.tokenLifetimes(Duration.ofDays(1), Duration.ofDays(14));
-        fake.slowdown(Duration.ofMillis(200)); // keeps the refresh in flight while the others arrive
+        fake.slowdown(Duration.ofMillis(1_000)); // keeps the refresh in flight until every caller has read the session
         ExecutorService pool = Executors.newFixedThreadPool(20);
         try {
             List<Callable<String>> callers = java.util.stream.IntStream.range(0, 20)

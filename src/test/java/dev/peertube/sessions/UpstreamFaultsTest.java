@@ -220,6 +220,7 @@ class UpstreamFaultsTest {
             Thread.sleep(100);
         }
         assertEquals(1, fake.revocations(accessToken));
+        assertEquals("peertube-session-service/1", fake.lastHeader("revoke", "User-Agent"), "background calls too");
         Thread.sleep(1_500);
         assertEquals(1, fake.revocations(accessToken), "exactly once");
         assertEquals(1, fake.liveTokenCount("alice"), "only the pair of the login made in setUp is still alive");
