@@ -20,6 +20,7 @@ import org.jboss.resteasy.reactive.client.api.QuarkusRestClientProperties;
 import dev.peertube.sessions.metrics.SessionMetrics;
 import dev.peertube.sessions.peertube.PeerTubeException.Kind;
 import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
+import io.smallrye.faulttolerance.api.CircuitBreakerMaintenance;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.faulttolerance.api.Guard;
 
@@ -59,7 +60,6 @@ public class PeerTubeClient {
     private final Guard retryLogin;
     private final Guard retryRefresh;
     private volatile long breakerOpenedAt;
-    private volatile CircuitBreakerState breakerState = CircuitBreakerState.CLOSED;
     private volatile Failure lastFailure;
 
     PeerTubeClient(PeerTubeConfig config, SessionMetrics metrics) {
@@ -172,9 +172,9 @@ public class PeerTubeClient {
         return forwardClientAddress ? clientAddress : null;
     }
 
-    /** Current breaker state, as seen by this replica. */
+    /** Current breaker state, as seen by this replica (also right after a maintenance reset). */
     public CircuitBreakerState breakerState() {
-        return breakerState;
+        return CircuitBreakerMaintenance.get().currentState(BREAKER);
     }
 
     /** The last time PeerTube failed (5xx, timeout, connection, unusable answer, 429), if it did since startup. */
@@ -259,7 +259,6 @@ public class PeerTubeClient {
         if (state == CircuitBreakerState.OPEN) {
             breakerOpenedAt = System.currentTimeMillis();
         }
-        breakerState = state;
     }
 
     private long secondsUntilHalfOpen() {
