@@ -112,12 +112,12 @@ class KubernetesManifestIT {
     void serviceAndDisruptionBudgetSelectTheDeploymentsPods() {
         JsonNode podLabels = resources.get("Deployment").at("/spec/template/metadata/labels");
         JsonNode serviceSelector = resources.get("Service").at("/spec/selector");
-        serviceSelector.fields().forEachRemaining(label -> assertEquals(label.getValue(), podLabels.get(label.getKey()), label.getKey()));
+        serviceSelector.properties().forEach(label -> assertEquals(label.getValue(), podLabels.get(label.getKey()), label.getKey()));
         assertEquals(8080, resources.get("Service").at("/spec/ports/0/targetPort").asInt());
         JsonNode budget = resources.get("PodDisruptionBudget");
         assertEquals(1, budget.at("/spec/minAvailable").asInt());
-        budget.at("/spec/selector/matchLabels").fields()
-                .forEachRemaining(label -> assertEquals(label.getValue(), podLabels.get(label.getKey()), label.getKey()));
+        budget.at("/spec/selector/matchLabels").properties()
+                .forEach(label -> assertEquals(label.getValue(), podLabels.get(label.getKey()), label.getKey()));
         assertFalse(resources.get("Deployment").at("/spec/selector/matchLabels").has("app.kubernetes.io/version"),
                 "the selector survives a version bump");
     }
