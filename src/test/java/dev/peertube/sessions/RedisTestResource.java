@@ -24,7 +24,9 @@ public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
                 "peertube.timeout", "2s",
                 "peertube.breaker-delay", "2s",
                 "peertube.retry-delay", "50ms",
-                "session.revocation-poll-interval", "1s");
+                "session.revocation-poll-interval", "1s",
+                // no readiness grace period between test runs: nothing routes traffic here
+                "quarkus.shutdown.delay", "0s");
     }
 
     @Override

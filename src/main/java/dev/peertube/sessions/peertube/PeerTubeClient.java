@@ -1,7 +1,10 @@
 package dev.peertube.sessions.peertube;
 
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -14,8 +17,10 @@ import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenExce
 import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
 import org.jboss.resteasy.reactive.client.api.QuarkusRestClientProperties;
 
+import dev.peertube.sessions.metrics.SessionMetrics;
 import dev.peertube.sessions.peertube.PeerTubeException.Kind;
 import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
+import io.smallrye.faulttolerance.api.CircuitBreakerMaintenance;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.faulttolerance.api.Guard;
 
@@ -41,7 +46,12 @@ public class PeerTubeClient {
     /** A refresh that may have reached PeerTube may have rotated the token: only an unsent one is repeated. */
     private static final Set<Kind> RETRY_REFRESH = EnumSet.of(Kind.CONNECT_FAILED);
 
+    /** The last failure of PeerTube itself (not a refusal of credentials), for the health check. */
+    public record Failure(String operation, Kind kind, int status, Instant at) {
+    }
+
     private final PeerTubeApi api;
+    private final SessionMetrics metrics;
     private final String host;
     private final boolean forwardClientAddress;
     private final long breakerDelayMillis;
@@ -50,9 +60,10 @@ public class PeerTubeClient {
     private final Guard retryLogin;
     private final Guard retryRefresh;
     private volatile long breakerOpenedAt;
-    private volatile CircuitBreakerState breakerState = CircuitBreakerState.CLOSED;
+    private volatile Failure lastFailure;
 
-    PeerTubeClient(PeerTubeConfig config) {
+    PeerTubeClient(PeerTubeConfig config, SessionMetrics metrics) {
+        this.metrics = metrics;
         long timeoutMillis = config.timeout().toMillis();
         this.host = config.effectiveHost();
         this.forwardClientAddress = config.forwardClientAddress();
@@ -118,7 +129,7 @@ public class PeerTubeClient {
     /** {@code GET /api/v1/oauth-clients/local} with the configured public {@code Host}. */
     public OAuthClient fetchClient() {
         try {
-            OAuthClient client = call(retryIdempotent, () -> api.localClient(host));
+            OAuthClient client = call(retryIdempotent, measured("client", () -> api.localClient(host)));
             if (client == null || !client.isUsable()) {
                 throw PeerTubeException.of(Kind.BAD_RESPONSE);
             }
@@ -142,20 +153,20 @@ public class PeerTubeClient {
         if (externalAuthToken != null) {
             form.param("externalAuthToken", externalAuthToken);
         }
-        return usable(call(retryLogin, () -> api.token(form, otp, forwardedFor)));
+        return usable(call(retryLogin, measured("token_password", () -> api.token(form, otp, forwardedFor))));
     }
 
     /** Refresh grant: PeerTube answers a new pair and kills the old one. Never repeated once possibly received. */
     public TokenResponse refreshGrant(OAuthClient client, String refreshToken, String clientAddress) {
         String forwardedFor = forwardedFor(clientAddress);
         Form form = clientForm(client, "refresh_token").param("refresh_token", refreshToken);
-        return usable(call(retryRefresh, () -> api.token(form, null, forwardedFor)));
+        return usable(call(retryRefresh, measured("token_refresh", () -> api.token(form, null, forwardedFor))));
     }
 
     /** Revokes the pair of this access token. */
     public void revoke(String accessToken, String clientAddress) {
         String forwardedFor = forwardedFor(clientAddress);
-        call(retryIdempotent, () -> api.revokeToken("Bearer " + accessToken, forwardedFor));
+        call(retryIdempotent, measured("revoke", () -> api.revokeToken("Bearer " + accessToken, forwardedFor)));
     }
 
     /** The end user's address for {@code X-Forwarded-For}, when forwarding is enabled; null sends no header. */
@@ -163,9 +174,37 @@ public class PeerTubeClient {
         return forwardClientAddress ? clientAddress : null;
     }
 
-    /** Current breaker state, as seen by this replica. */
+    /** Current breaker state, as seen by this replica (also right after a maintenance reset). */
     public CircuitBreakerState breakerState() {
-        return breakerState;
+        return CircuitBreakerMaintenance.get().currentState(BREAKER);
+    }
+
+    /** The last time PeerTube failed (5xx, timeout, connection, unusable answer, 429), if it did since startup. */
+    public Optional<Failure> lastFailure() {
+        return Optional.ofNullable(lastFailure);
+    }
+
+    /**
+     * Times one attempt of a call (a retry is an attempt of its own) by outcome and status, and
+     * remembers the last failure of PeerTube itself.
+     */
+    private <T> Callable<T> measured(String operation, Callable<T> request) {
+        return () -> {
+            long start = System.nanoTime();
+            try {
+                T answer = request.call();
+                metrics.upstreamCall(operation, "ok", "2xx", System.nanoTime() - start);
+                return answer;
+            } catch (Exception e) {
+                PeerTubeException failure = PeerTubeException.fromTransport(e);
+                metrics.upstreamCall(operation, failure.kind().name().toLowerCase(Locale.ROOT),
+                        failure.status() == 0 ? "none" : String.valueOf(failure.status()), System.nanoTime() - start);
+                if (failure.isBreakerFailure() || failure.status() == 429) {
+                    lastFailure = new Failure(operation, failure.kind(), failure.status(), Instant.now());
+                }
+                throw failure;
+            }
+        };
     }
 
     private static Form clientForm(OAuthClient client, String grantType) {
@@ -222,7 +261,6 @@ public class PeerTubeClient {
         if (state == CircuitBreakerState.OPEN) {
             breakerOpenedAt = System.currentTimeMillis();
         }
-        breakerState = state;
     }
 
     private long secondsUntilHalfOpen() {

@@ -2,6 +2,8 @@ package dev.peertube.sessions.session;
 
 import java.nio.charset.StandardCharsets;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.peertube.sessions.problem.ApiException;
@@ -10,7 +12,15 @@ import dev.peertube.sessions.problem.ApiException;
  * A validated login body. Strings must be JSON strings (no coercion from numbers or arrays), unknown fields are ignored;
  * {@code password} is required unless {@code externalAuthToken} is given.
  */
-public record LoginRequest(String username, String password, String otp, String externalAuthToken) {
+@Schema(name = "LoginRequest", description = "Fields must be JSON strings; unknown fields are ignored.")
+public record LoginRequest(
+        @Schema(required = true, minLength = 1, maxLength = 255, description = "PeerTube username or e-mail") String username,
+        @Schema(description = "Required unless `externalAuthToken` is given; at most 1024 bytes (PeerTube itself refuses "
+                + "more than 72)") String password,
+        @Schema(pattern = "^[0-9]{6}$", description = "The current one-time code of an account with two-factor authentication")
+        String otp,
+        @Schema(minLength = 1, maxLength = 256, description = "A PeerTube external-auth plugin's token, instead of the password")
+        String externalAuthToken) {
 
     static final int MAX_USERNAME_CHARS = 255;
     static final int MAX_PASSWORD_BYTES = 1024;

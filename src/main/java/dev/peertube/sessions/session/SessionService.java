@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
 
+import dev.peertube.sessions.metrics.SessionMetrics;
 import dev.peertube.sessions.peertube.OAuthClientCache;
 import dev.peertube.sessions.peertube.PeerTubeClient;
 import dev.peertube.sessions.peertube.PeerTubeConfig;
@@ -56,18 +57,20 @@ public class SessionService {
     private final SessionStore store;
     private final RefreshLock refreshLock;
     private final RevocationQueue revocations;
+    private final SessionMetrics metrics;
     private final Duration refreshSkew;
     private final Duration lockLease;
     private final Duration refreshWait;
     private final ConcurrentHashMap<String, CompletableFuture<StoredSession>> refreshesInFlight = new ConcurrentHashMap<>();
 
     SessionService(PeerTubeClient peertube, OAuthClientCache clients, SessionStore store, RefreshLock refreshLock,
-            RevocationQueue revocations, SessionConfig sessionConfig, PeerTubeConfig peertubeConfig) {
+            RevocationQueue revocations, SessionConfig sessionConfig, PeerTubeConfig peertubeConfig, SessionMetrics metrics) {
         this.peertube = peertube;
         this.clients = clients;
         this.store = store;
         this.refreshLock = refreshLock;
         this.revocations = revocations;
+        this.metrics = metrics;
         this.refreshSkew = sessionConfig.refreshSkew();
         // outlives one refresh call (it is never retried once sent); renewed while the call runs
         this.lockLease = peertubeConfig.timeout().multipliedBy(2).plusSeconds(1);
@@ -101,7 +104,7 @@ public class SessionService {
             return SessionToken.of(session);
         }
         try {
-            return SessionToken.of(refreshShared(ticket, session, clientAddress));
+            return SessionToken.of(refreshShared(ticket, session, clientAddress, SessionMetrics.PROACTIVE));
         } catch (ApiException e) {
             if (e.status() >= 429 && session.accessExpiresAt().isAfter(now)) {
                 // PeerTube is unavailable but the token still works: serve it, refresh on a later call
@@ -113,7 +116,7 @@ public class SessionService {
 
     /** Rotates the tokens now (or joins a rotation already in progress). */
     public SessionToken refresh(SessionTicket ticket, String clientAddress) {
-        return SessionToken.of(refreshShared(ticket, find(ticket), clientAddress));
+        return SessionToken.of(refreshShared(ticket, find(ticket), clientAddress, SessionMetrics.FORCED));
     }
 
     /** Revokes at PeerTube and deletes the session; queues the revocation when PeerTube cannot take it. */
@@ -125,7 +128,7 @@ public class SessionService {
         StoredSession session = found.get();
         if (session.accessExpiresWithin(LOGOUT_MARGIN, Instant.now())) {
             try {
-                session = refreshShared(ticket, session, clientAddress);
+                session = refreshShared(ticket, session, clientAddress, SessionMetrics.PROACTIVE);
             } catch (ApiException e) {
                 if (e.status() == 401) {
                     return Logout.DONE; // PeerTube already ended it; the session is deleted
@@ -157,14 +160,14 @@ public class SessionService {
     }
 
     /** One refresh per session in this process: later callers wait for the one in flight. */
-    private StoredSession refreshShared(SessionTicket ticket, StoredSession seen, String clientAddress) {
+    private StoredSession refreshShared(SessionTicket ticket, StoredSession seen, String clientAddress, String trigger) {
         CompletableFuture<StoredSession> mine = new CompletableFuture<>();
         CompletableFuture<StoredSession> running = refreshesInFlight.putIfAbsent(ticket.lookupKey(), mine);
         if (running != null) {
-            return await(running);
+            return metrics.refresh(SessionMetrics.JOINED, () -> await(running));
         }
         try {
-            StoredSession refreshed = refreshAcrossReplicas(ticket, seen, clientAddress);
+            StoredSession refreshed = metrics.refresh(trigger, () -> refreshAcrossReplicas(ticket, seen, clientAddress));
             mine.complete(refreshed);
             return refreshed;
         } catch (RuntimeException e) {

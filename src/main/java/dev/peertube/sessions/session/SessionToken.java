@@ -2,6 +2,8 @@ package dev.peertube.sessions.session;
 
 import java.time.Instant;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import dev.peertube.sessions.store.StoredSession;
@@ -13,7 +15,15 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  */
 @RegisterForReflection
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record SessionToken(String sessionId, String tokenType, String accessToken, Instant expiresAt, Instant sessionExpiresAt) {
+@Schema(name = "SessionToken", description = "A PeerTube access token and when it and the session expire; never the refresh token.")
+public record SessionToken(
+        @Schema(description = "The opaque session id (64 base64url characters); only in the login answer",
+                pattern = "^[A-Za-z0-9_-]{64}$") String sessionId,
+        @Schema(required = true, enumeration = "Bearer") String tokenType,
+        @Schema(required = true, description = "PeerTube access token") String accessToken,
+        @Schema(required = true, description = "When the access token expires (UTC)") Instant expiresAt,
+        @Schema(required = true, description = "When the session ends unless refreshed (the refresh token's expiry, "
+                + "moved forward by every refresh)") Instant sessionExpiresAt) {
 
     static SessionToken of(StoredSession session) {
         return new SessionToken(null, "Bearer", session.accessToken(), session.accessExpiresAt(), session.refreshExpiresAt());
