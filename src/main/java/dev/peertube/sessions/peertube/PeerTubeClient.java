@@ -75,7 +75,9 @@ public class PeerTubeClient {
                     .failureRatio(config.breakerFailureRatio())
                     .delay(breakerDelayMillis, ChronoUnit.MILLIS)
                     .successThreshold(1)
-                    .when(failure -> failure instanceof PeerTubeException e ? e.isBreakerFailure() : true)
+                    // a full bulkhead is this replica's own load, not PeerTube failing
+                    .when(failure -> failure instanceof PeerTubeException e ? e.isBreakerFailure()
+                            : !(failure instanceof BulkheadException))
                     .onStateChange(this::breakerChanged)
                     .done()
                 .withTimeout()
@@ -84,6 +86,9 @@ public class PeerTubeClient {
                     .done()
                 .withBulkhead()
                     .limit(config.maxConcurrentCalls())
+                    // a short burst waits for a free slot (within the timeout) instead of failing
+                    .queueSize(config.maxConcurrentCalls())
+                    .enableSynchronousQueueing()
                     .done()
                 .build();
         this.retryIdempotent = retrying(config, RETRY_IDEMPOTENT);
