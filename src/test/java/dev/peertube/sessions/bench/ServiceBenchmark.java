@@ -51,7 +51,8 @@ import io.vertx.redis.client.RedisAPI;
  * ({@code -Dbench.x=...}): {@code duration} (saturation runs, 10s), {@code latency-duration}
  * (fixed-rate runs, 10s), {@code warmup} (per operation, 5s), {@code soak} (60s; the target is
  * stated for 5m), {@code threads} (wrk threads, 2), {@code connections} (wrk connections, 32),
- * {@code stampede} (concurrent callers, 100), {@code redis-db} (11), {@code jfr} (true records a
+ * {@code stampede} (concurrent callers, 100), {@code moderate-rate} (req/s of the login overhead
+ * measurement, 100), {@code redis-db} (11), {@code jfr} (true records a
  * JFR profile of the service in {@code target/bench/service.jfr}), {@code enforce} (true also
  * fails the run when a speed target is missed).
  */
@@ -73,6 +74,7 @@ class ServiceBenchmark {
     private final int threads = Integer.getInteger("bench.threads", 2);
     private final int connections = Integer.getInteger("bench.connections", 32);
     private final int stampedeCallers = Integer.getInteger("bench.stampede", 100);
+    private final int moderateRate = Integer.getInteger("bench.moderate-rate", 100);
     private final int redisDb = Integer.getInteger("bench.redis-db", 11);
     private final boolean jfr = Boolean.getBoolean("bench.jfr");
     private final boolean enforce = Boolean.getBoolean("bench.enforce");
@@ -169,6 +171,12 @@ class ServiceBenchmark {
         long allLogins = loginSaturation.recorded() + logins;
         FixedRateLoad.Result directLatency = load.run(i -> new Call(HttpMethod.POST, tokenUrl, null, FORM, tokenForm), 200,
                 loginRate, latencyRun, false);
+        // the same pair at a moderate rate, where the figures are the path's own cost rather than queueing
+        FixedRateLoad.Result loginModerate = load.run(i -> loginCall, 201, moderateRate, latencyRun, true);
+        loginModerate.bodies().forEach(body -> latencySessions.add(match(SESSION_ID, body)));
+        FixedRateLoad.Result directModerate = load.run(i -> new Call(HttpMethod.POST, tokenUrl, null, FORM, tokenForm), 200,
+                moderateRate, latencyRun, false);
+        totalErrors += loginModerate.failed() + directModerate.failed();
 
         // Current token served from Redis, then refreshes, on 1,000 of those sessions
         Path hotPool = pool(dir.resolve("sessions-hot"), sessionFiles(loginSessions), 1000);
@@ -220,7 +228,8 @@ class ServiceBenchmark {
         System.out.printf(Locale.ROOT, "soak: %d requests, statuses %s%n", soakRun.requests(), soakRun.statuses());
         long rssAfterSoak = rssKb();
 
-        String report = report(startupMillis, rssAfterWarmup, trivial, direct, login, current, refresh, logout, redis,
+        String report = report(startupMillis, rssAfterWarmup, loginModerate, directModerate, trivial, direct, login, current,
+                refresh, logout, redis,
                 stampede, logins, allLogins, loginTokenCalls, loginPasswordGrants, loginClientCalls, refreshes, refreshGrants,
                 refreshTokenCalls, getRefreshes, soakRun, rssBeforeSoak, rssAfterSoak);
         Files.writeString(dir.resolve("results.md"), report);
@@ -496,7 +505,8 @@ class ServiceBenchmark {
 
     private final List<Target> targets = new ArrayList<>();
 
-    private String report(long startupMillis, long rssAfterWarmup, Row trivial, Row direct, Row login, Row current,
+    private String report(long startupMillis, long rssAfterWarmup, FixedRateLoad.Result loginModerate,
+            FixedRateLoad.Result directModerate, Row trivial, Row direct, Row login, Row current,
             Row refresh, Row logout, RedisCeiling redis, Stampede stampede, long logins, long allLogins, int loginTokenCalls,
             int loginPasswordGrants, int loginClientCalls, long refreshes, int refreshGrants, int refreshTokenCalls,
             int getRefreshes, Wrk.Result soakRun, long rssBeforeSoak, long rssAfterSoak) {
@@ -530,12 +540,16 @@ class ServiceBenchmark {
                 refreshes, refreshTokenCalls, (double) refreshTokenCalls / refreshes, refreshGrants, loginClientCalls,
                 allLogins, loginClientCalls * 1000.0 / allLogins, getRefreshes));
 
-        double overhead = login.p50() - direct.p50();
+        double overhead = loginModerate.p50() - directModerate.p50();
+        s.append(String.format(Locale.ROOT, "- Login vs a direct token call at a moderate %d req/s: p50 %.2f ms vs %.2f ms, "
+                + "p99 %.2f ms vs %.2f ms (at half the login saturation, above: p50 %.2f ms vs %.2f ms)%n", moderateRate,
+                loginModerate.p50(), directModerate.p50(), loginModerate.p99(), directModerate.p99(), login.p50(), direct.p50()));
         targets.add(new Target("`GET /session` throughput ≥ 60 % of the trivial endpoint's",
                 percent(current.throughput() / trivial.throughput()), current.throughput() >= 0.6 * trivial.throughput()));
         targets.add(new Target("`GET /session` p99 ≤ 5 ms at half its saturation rate", ms(current.p99()) + " ms",
                 current.p99() <= 5));
-        targets.add(new Target("login overhead over a direct token call ≤ 1 ms at p50",
+        targets.add(new Target("login overhead over a direct token call ≤ 1 ms at p50 (" + moderateRate + " req/s; at half "
+                + "saturation " + String.format(Locale.ROOT, "%.2f ms", login.p50() - direct.p50()) + ")",
                 String.format(Locale.ROOT, "%.2f ms", overhead), overhead <= 1));
         targets.add(new Target("zero errors under load", Long.toString(totalErrors), totalErrors == 0));
         targets.add(new Target("RSS growth < 10 % over the soak (" + soak.toSeconds() + " s run; target stated for 300 s)",
