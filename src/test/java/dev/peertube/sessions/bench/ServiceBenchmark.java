@@ -159,6 +159,7 @@ class ServiceBenchmark {
         Wrk.Result loginSaturation = wrk.run("login", base, "login", loginSessions, loginBody, saturation);
         double loginRate = half(loginSaturation);
         // the upstream budget is counted on the fixed-rate run, where every request's answer is seen
+        settle();
         int tokenCallsBefore = fake.tokenCalls();
         int passwordGrantsBefore = fake.passwordGrants();
         FixedRateLoad.Result loginLatency = load.run(i -> loginCall, 201, loginRate, latencyRun, true);
@@ -190,6 +191,7 @@ class ServiceBenchmark {
         FixedRateLoad.Result trivialLatency = load.run(i -> Call.get(trivialUrl), 200, currentRate, latencyRun, false);
 
         Wrk.Result refreshSaturation = wrk.run("refresh", base, "refresh", hotPool, null, saturation);
+        settle();
         int tokenCallsBeforeRefresh = fake.tokenCalls();
         int refreshGrantsBeforeLatency = fake.refreshGrants();
         FixedRateLoad.Result refreshLatency = load.run(i -> call(HttpMethod.POST, "/session/refresh", hot.get(i % hot.size())),
@@ -251,6 +253,17 @@ class ServiceBenchmark {
 
     // ---------------------------------------------------------------------------------------------
     // Measurements
+
+    /** Waits until the requests wrk left in flight when it stopped have reached the fake. */
+    private void settle() throws InterruptedException {
+        int seen = -1;
+        int now = fake.tokenCalls() + fake.revokeCalls() + fake.clientCalls();
+        while (now != seen) {
+            seen = now;
+            Thread.sleep(500);
+            now = fake.tokenCalls() + fake.revokeCalls() + fake.clientCalls();
+        }
+    }
 
     private static double half(Wrk.Result saturated) {
         return Math.max(1, Math.floor(saturated.throughput() / 2));
