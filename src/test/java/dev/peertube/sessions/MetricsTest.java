@@ -31,6 +31,7 @@ import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.smallrye.faulttolerance.api.CircuitBreakerMaintenance;
 import io.restassured.http.ContentType;
 
 /** {@code /q/metrics}: the service's counters, timers and gauges move with the traffic and never carry a secret. */
@@ -52,6 +53,7 @@ class MetricsTest {
         fake.reset();
         redis.deleteAll();
         fake.addUser("alice", PASSWORD);
+        CircuitBreakerMaintenance.get().resetAll();
     }
 
     @AfterEach

@@ -29,12 +29,12 @@ class RefreshLockTest {
     @Test
     void leaseIsRenewedWhileHeldAndFreedOnRelease() throws InterruptedException {
         SessionTicket ticket = SessionTicket.generate(new SecureRandom());
-        Optional<RefreshLock.Lease> first = lock.tryAcquire(ticket, Duration.ofMillis(300));
+        Optional<RefreshLock.Lease> first = lock.tryAcquire(ticket, Duration.ofSeconds(1));
         assertTrue(first.isPresent());
-        Thread.sleep(1_000); // more than three leases: only the renewal keeps it
-        assertFalse(lock.tryAcquire(ticket, Duration.ofMillis(300)).isPresent(), "still held by the first holder");
+        Thread.sleep(3_500); // three and a half leases: only the renewal keeps it
+        assertFalse(lock.tryAcquire(ticket, Duration.ofSeconds(1)).isPresent(), "still held by the first holder");
         first.get().close();
-        Optional<RefreshLock.Lease> second = lock.tryAcquire(ticket, Duration.ofMillis(300));
+        Optional<RefreshLock.Lease> second = lock.tryAcquire(ticket, Duration.ofSeconds(1));
         assertTrue(second.isPresent(), "free once released");
         second.get().close();
     }

@@ -97,6 +97,9 @@ public class PeerTubeClient {
                     .done()
                 .withBulkhead()
                     .limit(config.maxConcurrentCalls())
+                    // a short burst waits for a free slot (within the timeout) instead of failing
+                    .queueSize(config.maxConcurrentCalls())
+                    .enableSynchronousQueueing()
                     .done()
                 .build();
         this.retryIdempotent = retrying(config, RETRY_IDEMPOTENT);
