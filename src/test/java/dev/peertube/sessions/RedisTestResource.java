@@ -24,7 +24,10 @@ public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
                 "peertube.timeout", "1s",
                 "peertube.breaker-delay", "2s",
                 "peertube.retry-delay", "50ms",
-                "session.revocation-poll-interval", "1s");
+                "session.revocation-poll-interval", "1s",
+                // generous: the login-limit tests set their own, lower limits
+                "session.login-limit.per-username", "1000",
+                "session.login-limit.per-address", "10000");
     }
 
     @Override
