@@ -103,6 +103,22 @@ class InputLimitsTest {
     }
 
     @Test
+    void emptyBodiesAreInvalidRequestWithoutWaiting() throws Exception {
+        HttpRequest chunked = HttpRequest.newBuilder(sessionUri)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(new byte[0])))
+                .timeout(Duration.ofSeconds(5))
+                .build();
+        HttpResponse<String> answer = chunkedClient().send(chunked, HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, answer.statusCode());
+        assertTrue(answer.body().contains("\"code\":\"invalid_request\""), answer.body());
+        given().contentType(ContentType.JSON).body("").when().post("/session").then()
+                .statusCode(400).body("code", equalTo("invalid_request"));
+        given().contentType(ContentType.JSON).when().post("/session").then()
+                .statusCode(400).body("code", equalTo("invalid_request"));
+    }
+
+    @Test
     void bodyJustUnderTheLimitIsServed() {
         Map<String, Object> body = new HashMap<>(SessionCalls.body("alice", PASSWORD, null));
         body.put("padding", "p".repeat(60 * 1024)); // unknown fields are ignored

@@ -38,7 +38,20 @@ public class RequestBodyLimit {
     void install(@Observes Router router) {
         router.route().order(ORDER)
                 .handler(BodyHandler.create(false).setBodyLimit(maxBytes))
+                .handler(RequestBodyLimit::emptyBodyIsABody)
                 .failureHandler(this::tooLarge);
+    }
+
+    /**
+     * A request without body bytes leaves no body behind, and Quarkus REST would then wait for a
+     * stream that has already ended: hand it an empty body instead.
+     */
+    @SuppressWarnings("deprecation")
+    private static void emptyBodyIsABody(RoutingContext context) {
+        if (context.getBody() == null) {
+            context.setBody(Buffer.buffer());
+        }
+        context.next();
     }
 
     private void tooLarge(RoutingContext context) {

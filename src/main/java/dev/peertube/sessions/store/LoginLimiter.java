@@ -26,11 +26,13 @@ public class LoginLimiter {
             local ttl = redis.call('PTTL', KEYS[1])
             if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
             return {n, ttl}""";
-    /** DECR only while the window lives, so a late give-back never creates a key without expiry. */
+    /** DECR only while the window lives (a late give-back never creates a key without expiry); an empty window is deleted. */
     private static final String GIVE_BACK = """
             local v = redis.call('GET', KEYS[1])
-            if v and tonumber(v) > 0 then return redis.call('DECR', KEYS[1]) end
-            return 0""";
+            if not v then return 0 end
+            local n = tonumber(v) - 1
+            if n <= 0 then redis.call('DEL', KEYS[1]); return 0 end
+            return redis.call('DECR', KEYS[1])""";
 
     /** The slots an attempt took, or the seconds to wait when a limit is reached. */
     public record Attempt(List<String> keys, long retryAfterSeconds) {
