@@ -53,8 +53,15 @@ class LogHygieneTest {
     /** Every answer of the service, by the step that produced it. */
     final Map<String, Response> answers = new LinkedHashMap<>();
 
+    final Map<String, java.util.logging.Level> levels = new HashMap<>();
+
     @BeforeEach
     void reset() {
+        for (String category : TraceLoggingProfile.CATEGORIES) {
+            java.util.logging.Logger logger = java.util.logging.Logger.getLogger(category);
+            levels.put(category, logger.getLevel());
+            logger.setLevel(org.jboss.logmanager.Level.TRACE);
+        }
         fake = FakePeerTubeResource.fake();
         fake.reset();
         redis.deleteAll();
@@ -68,6 +75,7 @@ class LogHygieneTest {
         fake.slowdown(Duration.ZERO);
         CircuitBreakerMaintenance.get().resetAll();
         redis.deleteAll();
+        levels.forEach((category, level) -> java.util.logging.Logger.getLogger(category).setLevel(level));
     }
 
     @Test

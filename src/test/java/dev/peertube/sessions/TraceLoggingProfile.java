@@ -13,15 +13,17 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 public class TraceLoggingProfile implements QuarkusTestProfile {
 
     static final String LOG_FILE = "target/log-hygiene.log";
+    static final String[] CATEGORIES = { "dev.peertube.sessions", "io.quarkus.rest.client", "org.jboss.resteasy.reactive",
+            "io.quarkus.resteasy.reactive", "io.vertx", "io.netty", "io.quarkus.redis", "io.quarkus.vertx",
+            "io.smallrye.faulttolerance" };
 
     @Override
     public Map<String, String> getConfigOverrides() {
         Map<String, String> config = new HashMap<>();
+        // TRACE must not be compiled away; the levels themselves are raised by the test while it runs
+        // (set here, they would stay raised for every later test in the JVM)
         config.put("quarkus.log.min-level", "TRACE");
-        for (String category : new String[] { "dev.peertube.sessions", "io.quarkus.rest.client", "org.jboss.resteasy.reactive",
-                "io.quarkus.resteasy.reactive", "io.vertx", "io.netty", "io.quarkus.redis", "io.quarkus.vertx",
-                "io.smallrye.faulttolerance" }) {
-            config.put("quarkus.log.category.\"" + category + "\".level", "TRACE");
+        for (String category : CATEGORIES) {
             config.put("quarkus.log.category.\"" + category + "\".min-level", "TRACE");
         }
         config.put("quarkus.log.console.level", "INFO");
