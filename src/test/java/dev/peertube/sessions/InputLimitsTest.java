@@ -59,6 +59,7 @@ class InputLimitsTest {
     @AfterAll
     static void closeRedis() {
         redis.deleteAll();
+        redis.close();
     }
 
     @Test

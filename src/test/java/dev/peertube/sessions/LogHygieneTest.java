@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,11 @@ class LogHygieneTest {
         fake.reset();
         redis.deleteAll();
         CircuitBreakerMaintenance.get().resetAll();
+    }
+
+    @AfterAll
+    static void closeRedis() {
+        redis.close();
     }
 
     @AfterEach

@@ -64,6 +64,7 @@ class LoginLimitTest {
     @AfterAll
     static void closeRedis() {
         redis.deleteAll();
+        redis.close();
     }
 
     @Test

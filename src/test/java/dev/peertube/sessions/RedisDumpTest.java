@@ -59,6 +59,7 @@ class RedisDumpTest {
     @AfterAll
     static void closeRedis() {
         redis.deleteAll();
+        redis.close();
     }
 
     @Test
