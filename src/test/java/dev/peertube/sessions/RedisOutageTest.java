@@ -62,6 +62,7 @@ class RedisOutageTest {
 
         PrivateRedisResource.stopRedis();
         int liveTokens = fake.liveTokenCount("alice");
+        int grants = fake.passwordGrants();
         for (ExtractableResponse<Response> answer : List.of(
                 timed(() -> current(sessionId)).extract(),
                 timed(() -> refresh(sessionId)).extract(),
@@ -72,8 +73,16 @@ class RedisOutageTest {
             assertEquals("application/problem+json", answer.contentType());
         }
         assertEquals(liveTokens, fake.liveTokenCount("alice"), "a login that could not be stored leaves no live token behind");
-        given().when().get("/q/health/ready").then().statusCode(503);
+        assertEquals(grants, fake.passwordGrants(), "a login attempt that cannot be counted is not made");
+        given().when().get("/q/health/ready").then().statusCode(503)
+                .body("checks.find { it.name == 'Redis connection health check' }.status", equalTo("DOWN"));
         given().when().get("/q/health/live").then().statusCode(200);
+        String metrics = "";
+        for (long deadline = System.currentTimeMillis() + 6_000; !metrics.contains("sessions_revocations_queued NaN")
+                && System.currentTimeMillis() < deadline; Thread.sleep(200)) {
+            metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString(); // scrapes still answer
+        }
+        assertTrue(metrics.contains("sessions_revocations_queued NaN"), "the queue length is unknown, not a stale number");
 
         PrivateRedisResource.startRedis();
         long restarted = System.nanoTime();

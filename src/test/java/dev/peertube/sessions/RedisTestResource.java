@@ -26,7 +26,10 @@ public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
                 "peertube.retry-delay", "50ms",
                 "session.revocation-poll-interval", "1s",
                 // no readiness grace period between test runs: nothing routes traffic here
-                "quarkus.shutdown.delay", "0s");
+                "quarkus.shutdown.delay", "0s",
+                // generous: the login-limit tests set their own, lower limits
+                "session.login-limit.per-username", "1000",
+                "session.login-limit.per-address", "10000");
     }
 
     @Override

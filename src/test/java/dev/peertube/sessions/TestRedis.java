@@ -72,6 +72,70 @@ public final class TestRedis implements AutoCloseable {
         return members;
     }
 
+    /** Overwrites a string value with raw bytes (no expiry). */
+    public void setBytes(String key, byte[] value) {
+        await(client.send(io.vertx.redis.client.Request.cmd(Command.SET).arg(key).arg(io.vertx.core.buffer.Buffer.buffer(value))));
+    }
+
+    /** Every key of the test database, whatever its prefix. */
+    public List<String> allKeys() {
+        List<String> keys = new ArrayList<>();
+        String cursor = "0";
+        do {
+            Response page = await(api.scan(List.of(cursor, "COUNT", "1000")));
+            cursor = page.get(0).toString();
+            page.get(1).forEach(key -> keys.add(key.toString()));
+        } while (!cursor.equals("0"));
+        return keys;
+    }
+
+    /** Every value stored under a key, read according to its type, as raw bytes (scores as text). */
+    public List<byte[]> values(String key) {
+        List<byte[]> values = new ArrayList<>();
+        String type = type(key);
+        Response answer = switch (type) {
+            case "string" -> await(api.get(key));
+            case "zset" -> await(api.zrange(List.of(key, "0", "-1", "WITHSCORES")));
+            case "hash" -> await(api.hgetall(key));
+            case "list" -> await(api.lrange(key, "0", "-1"));
+            case "set" -> await(api.smembers(key));
+            case "none" -> null;
+            default -> throw new IllegalStateException("unexpected Redis type " + type + " of " + key);
+        };
+        collect(answer, values);
+        return values;
+    }
+
+    private static void collect(Response answer, List<byte[]> values) {
+        if (answer == null) {
+            return;
+        }
+        switch (answer.type()) {
+            case MULTI, PUSH, ATTRIBUTE -> {
+                java.util.Set<String> mapKeys = mapKeys(answer);
+                if (mapKeys.isEmpty()) {
+                    answer.forEach(item -> collect(item, values));
+                } else {
+                    for (String k : mapKeys) {
+                        values.add(k.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        collect(answer.get(k), values);
+                    }
+                }
+            }
+            case BULK -> values.add(answer.toBytes());
+            default -> values.add(answer.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    private static java.util.Set<String> mapKeys(Response answer) {
+        try {
+            java.util.Set<String> keys = answer.getKeys();
+            return keys == null ? java.util.Set.of() : keys;
+        } catch (RuntimeException notAMap) {
+            return java.util.Set.of();
+        }
+    }
+
     public Response command(Command command, String... args) {
         return await(client.send(io.vertx.redis.client.Request.cmd(command, (Object[]) args)));
     }

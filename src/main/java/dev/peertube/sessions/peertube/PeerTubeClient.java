@@ -15,6 +15,7 @@ import jakarta.ws.rs.core.Form;
 import org.eclipse.microprofile.faulttolerance.exceptions.BulkheadException;
 import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
+import org.jboss.resteasy.reactive.client.api.LoggingScope;
 import org.jboss.resteasy.reactive.client.api.QuarkusRestClientProperties;
 
 import dev.peertube.sessions.metrics.SessionMetrics;
@@ -74,6 +75,9 @@ public class PeerTubeClient {
                 .readTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
                 .userAgent(USER_AGENT)
                 .followRedirects(false)
+                // request and response bodies carry the client secret, passwords and tokens: never logged,
+                // whatever quarkus.rest-client.logging.scope says
+                .loggingScope(LoggingScope.NONE)
                 .property(QuarkusRestClientProperties.CONNECTION_TTL,
                         (int) Math.max(1, config.idleConnectionTimeout().toSeconds()))
                 .property(QuarkusRestClientProperties.CONNECTION_POOL_SIZE, config.maxConcurrentCalls())

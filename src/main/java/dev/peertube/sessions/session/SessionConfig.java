@@ -28,4 +28,26 @@ public interface SessionConfig {
     /** How often each replica looks for queued revocations that are due. */
     @WithDefault("1s")
     Duration revocationPollInterval();
+
+    /** Limits on login attempts, counted in Redis so that every replica shares them. */
+    LoginLimit loginLimit();
+
+    /**
+     * Fixed-window limits on login attempts, checked before PeerTube is called. Every attempt
+     * takes a slot; a successful login gives its slot back, so the limits count failed attempts.
+     */
+    interface LoginLimit {
+
+        /** Attempts per username (compared case-insensitively) and window; 0 turns the limit off. */
+        @WithDefault("10")
+        int perUsername();
+
+        /** Attempts per client address and window; 0 turns the limit off. */
+        @WithDefault("30")
+        int perAddress();
+
+        /** Length of the window; it starts with the first attempt. */
+        @WithDefault("5m")
+        Duration window();
+    }
 }

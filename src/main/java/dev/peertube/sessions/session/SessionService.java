@@ -23,6 +23,7 @@ import dev.peertube.sessions.peertube.PeerTubeConfig;
 import dev.peertube.sessions.peertube.PeerTubeException;
 import dev.peertube.sessions.peertube.TokenResponse;
 import dev.peertube.sessions.problem.ApiException;
+import dev.peertube.sessions.store.LoginLimiter;
 import dev.peertube.sessions.store.RefreshLock;
 import dev.peertube.sessions.store.RevocationQueue;
 import dev.peertube.sessions.store.RevocationQueue.Revocation;
@@ -58,19 +59,22 @@ public class SessionService {
     private final RefreshLock refreshLock;
     private final RevocationQueue revocations;
     private final SessionMetrics metrics;
+    private final LoginLimiter loginLimiter;
     private final Duration refreshSkew;
     private final Duration lockLease;
     private final Duration refreshWait;
     private final ConcurrentHashMap<String, CompletableFuture<StoredSession>> refreshesInFlight = new ConcurrentHashMap<>();
 
     SessionService(PeerTubeClient peertube, OAuthClientCache clients, SessionStore store, RefreshLock refreshLock,
-            RevocationQueue revocations, SessionConfig sessionConfig, PeerTubeConfig peertubeConfig, SessionMetrics metrics) {
+            RevocationQueue revocations, SessionConfig sessionConfig, PeerTubeConfig peertubeConfig, SessionMetrics metrics,
+            LoginLimiter loginLimiter) {
         this.peertube = peertube;
         this.clients = clients;
         this.store = store;
         this.refreshLock = refreshLock;
         this.revocations = revocations;
         this.metrics = metrics;
+        this.loginLimiter = loginLimiter;
         this.refreshSkew = sessionConfig.refreshSkew();
         // outlives one refresh call (it is never retried once sent); renewed while the call runs
         this.lockLease = peertubeConfig.timeout().multipliedBy(2).plusSeconds(1);
@@ -78,6 +82,10 @@ public class SessionService {
     }
 
     public SessionToken login(LoginRequest login, String clientAddress) {
+        LoginLimiter.Attempt attempt = loginLimiter.attempt(login.username(), clientAddress);
+        if (attempt.refused()) {
+            throw new ApiException(429, "rate_limited", "Too many login attempts; retry later.", attempt.retryAfterSeconds());
+        }
         TokenResponse grant;
         try {
             grant = clients.withClient(client -> peertube.passwordGrant(client, login.username(), login.password(), login.otp(),
@@ -93,6 +101,7 @@ public class SessionService {
             revokeQuietly(session, clientAddress);
             throw e;
         }
+        loginLimiter.succeeded(attempt);
         return SessionToken.of(ticket.encode(), session);
     }
 

@@ -1,6 +1,8 @@
 package dev.peertube.sessions.store;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -10,7 +12,11 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
@@ -34,12 +40,18 @@ public class ServerKeys {
     private final List<byte[]> fingerprints = new ArrayList<>();
     private final SessionCipher cipher;
 
+    @Inject
     ServerKeys(SessionConfig config) {
+        this(config.encryptionKeys().orElse(List.of()), LaunchMode.current());
+    }
+
+    /** The keys as configured, checked for the given launch mode (prod requires at least one). */
+    ServerKeys(List<String> configuredKeys, LaunchMode mode) {
         SecureRandom random = new SecureRandom();
         this.cipher = new SessionCipher(random);
-        List<String> configured = config.encryptionKeys().orElse(List.of()).stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
+        List<String> configured = configuredKeys.stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
         if (configured.isEmpty()) {
-            if (LaunchMode.current() == LaunchMode.NORMAL) {
+            if (mode == LaunchMode.NORMAL) {
                 throw new IllegalStateException("SESSION_ENCRYPTION_KEYS (session.encryption-keys) is required in the prod profile: "
                         + "set it to one or more base64-encoded 32-byte keys, e.g. from `openssl rand -base64 32`.");
             }
@@ -70,6 +82,20 @@ public class ServerKeys {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A keyed hash of {@code value} (HMAC-SHA256 under a key derived with HKDF from the first
+     * server key for {@code purpose}), base64url: names something in Redis without revealing it.
+     */
+    String pseudonym(String purpose, String value) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(SessionCipher.deriveKey(keys.get(0), "peertube-session-service/" + purpose), "HmacSHA256"));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
     }
 
     private void add(byte[] key) {
