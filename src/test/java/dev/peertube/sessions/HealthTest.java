@@ -14,7 +14,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -27,17 +26,10 @@ import io.smallrye.faulttolerance.api.CircuitBreakerMaintenance;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisTestResource.class)
-class HealthTest {
-
-    static final String PASSWORD = "correct horse battery";
-
-    FakePeerTube fake;
+class HealthTest extends ServiceTestBase {
 
     @BeforeEach
     void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        fake.addUser("alice", PASSWORD);
         CircuitBreakerMaintenance.get().resetAll();
     }
 

@@ -18,11 +18,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -38,29 +35,10 @@ import io.restassured.response.Response;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisTestResource.class)
-class InputLimitsTest {
-
-    static final String PASSWORD = "correct horse battery";
-    static final TestRedis redis = new TestRedis();
+class InputLimitsTest extends ServiceTestBase {
 
     @TestHTTPResource("/session")
     URI sessionUri;
-
-    FakePeerTube fake;
-
-    @BeforeEach
-    void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        redis.deleteAll();
-        fake.addUser("alice", PASSWORD);
-    }
-
-    @AfterAll
-    static void closeRedis() {
-        redis.deleteAll();
-        redis.close();
-    }
 
     @Test
     void bodyOfOneMebibyteIsInvalidRequestNot413() {

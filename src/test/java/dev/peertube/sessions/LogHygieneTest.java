@@ -137,7 +137,7 @@ class LogHygieneTest {
         call("basic auth", given().auth().preemptive().basic("alice", alicePassword).when().get("/session"));
 
         // PeerTube slow, failing, down, then the breaker open
-        fake.slowdown(Duration.ofMillis(1_500));
+        fake.slowdown(Duration.ofMillis(3_000)); // over the 2 s timeout of the test resources
         call("timeout", login("alice", alicePassword, null));
         fake.slowdown(Duration.ZERO);
         fake.injectFault(Endpoint.TOKEN, Fault.status(500), 3);

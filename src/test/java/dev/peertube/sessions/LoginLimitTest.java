@@ -22,11 +22,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -42,29 +40,14 @@ import io.restassured.response.ValidatableResponse;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(LoginLimitTestResource.class)
-class LoginLimitTest {
-
-    static final String PASSWORD = "correct horse battery";
-    static final TestRedis redis = new TestRedis();
+class LoginLimitTest extends ServiceTestBase {
 
     @TestHTTPResource("/session")
     URI sessionUri;
 
-    FakePeerTube fake;
-
     @BeforeEach
     void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        redis.deleteAll(); // the counters live under the test prefix too
-        fake.addUser("alice", PASSWORD);
         fake.addUser("bob", PASSWORD);
-    }
-
-    @AfterAll
-    static void closeRedis() {
-        redis.deleteAll();
-        redis.close();
     }
 
     @Test

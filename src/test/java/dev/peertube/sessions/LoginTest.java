@@ -21,11 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import dev.peertube.sessions.fake.Totp;
 import io.quarkus.test.common.WithTestResource;
@@ -38,25 +35,7 @@ import io.restassured.response.Response;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisTestResource.class)
-class LoginTest {
-
-    static final String PASSWORD = "correct horse battery";
-    static final TestRedis redis = new TestRedis();
-
-    FakePeerTube fake;
-
-    @BeforeEach
-    void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        redis.deleteAll();
-        fake.addUser("alice", PASSWORD);
-    }
-
-    @AfterAll
-    static void closeRedis() {
-        redis.deleteAll();
-    }
+class LoginTest extends ServiceTestBase {
 
     @Test
     void loginAnswersSessionAndAccessTokenButNeverTheRefreshToken() {

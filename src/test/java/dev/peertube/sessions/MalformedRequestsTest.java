@@ -19,10 +19,8 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -36,22 +34,12 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisTestResource.class)
-class MalformedRequestsTest {
+class MalformedRequestsTest extends ServiceTestBase {
 
-    static final String PASSWORD = "correct horse battery";
     static final Pattern STATUS = Pattern.compile("\"status\"\\s*:\\s*(\\d{3})");
 
     @TestHTTPResource("/")
     URL root;
-
-    FakePeerTube fake;
-
-    @BeforeEach
-    void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        fake.addUser("alice", PASSWORD);
-    }
 
     @Test
     void everyMalformedRequestGetsA4xxProblemAndTheServiceStaysHealthy() throws IOException {

@@ -22,12 +22,10 @@ import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -38,21 +36,13 @@ import io.restassured.http.ContentType;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisTestResource.class)
-class MetricsTest {
+class MetricsTest extends ServiceTestBase {
 
-    static final String PASSWORD = "correct horse battery";
-    static final TestRedis redis = new TestRedis();
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)$");
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
-    FakePeerTube fake;
-
     @BeforeEach
     void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        redis.deleteAll();
-        fake.addUser("alice", PASSWORD);
         CircuitBreakerMaintenance.get().resetAll();
     }
 
@@ -60,11 +50,6 @@ class MetricsTest {
     void restore() {
         fake.startListening();
         fake.slowdown(Duration.ZERO);
-    }
-
-    @AfterAll
-    static void closeRedis() {
-        redis.deleteAll();
     }
 
     @Test

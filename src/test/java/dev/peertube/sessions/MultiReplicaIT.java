@@ -18,10 +18,8 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
@@ -35,14 +33,10 @@ import io.restassured.response.Response;
 @QuarkusIntegrationTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisTestResource.class)
-class MultiReplicaIT {
+class MultiReplicaIT extends ServiceTestBase {
 
-    static final String PASSWORD = "correct horse battery";
     static final int CALLERS = 100;
-    static final TestRedis redis = new TestRedis();
     static SecondReplica second;
-
-    FakePeerTube fake;
 
     @BeforeAll
     static void startSecondReplica() throws Exception {
@@ -55,14 +49,6 @@ class MultiReplicaIT {
             second.close();
         }
         redis.deleteAll();
-    }
-
-    @BeforeEach
-    void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        redis.deleteAll();
-        fake.addUser("alice", PASSWORD);
     }
 
     @Test

@@ -24,11 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -39,25 +36,7 @@ import io.restassured.response.Response;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisTestResource.class)
-class SessionLifecycleTest {
-
-    static final String PASSWORD = "correct horse battery";
-    static final TestRedis redis = new TestRedis();
-
-    FakePeerTube fake;
-
-    @BeforeEach
-    void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        redis.deleteAll();
-        fake.addUser("alice", PASSWORD);
-    }
-
-    @AfterAll
-    static void closeRedis() {
-        redis.deleteAll();
-    }
+class SessionLifecycleTest extends ServiceTestBase {
 
     @Test
     void currentTokenIsServedFromTheStoreWithoutCallingPeerTube() {

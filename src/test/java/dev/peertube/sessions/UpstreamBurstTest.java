@@ -20,7 +20,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import dev.peertube.sessions.peertube.PeerTubeClient;
 import io.quarkus.test.common.WithTestResource;
@@ -38,21 +37,13 @@ import io.smallrye.faulttolerance.api.CircuitBreakerState;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisTestResource.class)
-class UpstreamBurstTest {
+class UpstreamBurstTest extends ServiceTestBase {
 
-    static final String PASSWORD = "correct horse battery";
-    static final TestRedis redis = new TestRedis();
-
-    FakePeerTube fake;
     /** "status code: detail" → count of the answers other than 201 of the last burst. */
     final Map<String, Integer> refusals = new TreeMap<>();
 
     @BeforeEach
     void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        redis.deleteAll();
-        fake.addUser("alice", PASSWORD);
         CircuitBreakerMaintenance.get().resetAll();
         sessionOf("alice", PASSWORD); // the OAuth client is cached from here on
         fake.slowdown(Duration.ofMillis(300));

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTube.Endpoint;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import dev.peertube.sessions.fake.Fault;
@@ -35,19 +34,10 @@ import io.restassured.response.Response;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisTestResource.class)
-class UpstreamFaultsTest {
-
-    static final String PASSWORD = "correct horse battery";
-    static final TestRedis redis = new TestRedis();
-
-    FakePeerTube fake;
+class UpstreamFaultsTest extends ServiceTestBase {
 
     @BeforeEach
     void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        redis.deleteAll();
-        fake.addUser("alice", PASSWORD);
         CircuitBreakerMaintenance.get().resetAll();
         sessionOf("alice", PASSWORD); // the OAuth client is cached from here on
     }
