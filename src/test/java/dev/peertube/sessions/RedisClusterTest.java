@@ -11,10 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import java.time.Duration;
 import java.util.List;
 
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.peertube.sessions.fake.FakePeerTube;
 import dev.peertube.sessions.fake.FakePeerTubeResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -25,18 +23,7 @@ import io.restassured.response.Response;
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
 @WithTestResource(RedisClusterResource.class)
-class RedisClusterTest {
-
-    static final String PASSWORD = "correct horse battery";
-
-    FakePeerTube fake;
-
-    @BeforeEach
-    void reset() {
-        fake = FakePeerTubeResource.fake();
-        fake.reset();
-        fake.addUser("alice", PASSWORD);
-    }
+class RedisClusterTest extends ServiceTestBase {
 
     @Test
     void sessionsLiveAndRefreshOnACluster() {
