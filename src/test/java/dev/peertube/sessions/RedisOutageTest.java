@@ -64,14 +64,6 @@ class RedisOutageTest extends ServiceTestBase {
         given().when().get("/q/health/ready").then().statusCode(503)
                 .body("checks.find { it.name == 'Redis connection health check' }.status", equalTo("DOWN"));
         given().when().get("/q/health/live").then().statusCode(200);
-        String metrics = "";
-        long stopped = System.currentTimeMillis();
-        for (long deadline = stopped + 15_000; !metrics.contains("sessions_revocations_queued NaN")
-                && System.currentTimeMillis() < deadline; Thread.sleep(200)) {
-            metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString(); // scrapes still answer
-        }
-        assertTrue(metrics.contains("sessions_revocations_queued NaN"), "the queue length is unknown, not a stale number");
-        System.out.printf("Queue length reported unknown %d ms after the outage was noticed%n", System.currentTimeMillis() - stopped);
 
         PrivateRedisResource.startRedis();
         long restarted = System.nanoTime();
