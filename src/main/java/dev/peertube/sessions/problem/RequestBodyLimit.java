@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -55,6 +56,9 @@ public class RequestBodyLimit {
     }
 
     private void tooLarge(RoutingContext context) {
+        if (context.failure() instanceof HttpClosedException) {
+            return; // the client went away while sending its body: there is no one to answer
+        }
         if (context.statusCode() != 413) {
             context.next();
             return;
