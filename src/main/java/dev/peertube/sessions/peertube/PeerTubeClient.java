@@ -136,7 +136,7 @@ public class PeerTubeClient {
     /** {@code GET /api/v1/oauth-clients/local} with the configured public {@code Host}. */
     public OAuthClient fetchClient() {
         try {
-            OAuthClient client = call(retryIdempotent, measured("client", () -> api.localClient(host)));
+            OAuthClient client = call(retryIdempotent, "client", () -> api.localClient(host));
             if (client == null || !client.isUsable()) {
                 throw PeerTubeException.of(Kind.BAD_RESPONSE);
             }
@@ -160,20 +160,20 @@ public class PeerTubeClient {
         if (externalAuthToken != null) {
             form.param("externalAuthToken", externalAuthToken);
         }
-        return usable(call(retryLogin, measured("token_password", () -> api.token(form, otp, forwardedFor))));
+        return usable(call(retryLogin, "token_password", () -> api.token(form, otp, forwardedFor)));
     }
 
     /** Refresh grant: PeerTube answers a new pair and kills the old one. Never repeated once possibly received. */
     public TokenResponse refreshGrant(OAuthClient client, String refreshToken, String clientAddress) {
         String forwardedFor = forwardedFor(clientAddress);
         Form form = clientForm(client, "refresh_token").param("refresh_token", refreshToken);
-        return usable(call(retryRefresh, measured("token_refresh", () -> api.token(form, null, forwardedFor))));
+        return usable(call(retryRefresh, "token_refresh", () -> api.token(form, null, forwardedFor)));
     }
 
     /** Revokes the pair of this access token. */
     public void revoke(String accessToken, String clientAddress) {
         String forwardedFor = forwardedFor(clientAddress);
-        call(retryIdempotent, measured("revoke", () -> api.revokeToken("Bearer " + accessToken, forwardedFor)));
+        call(retryIdempotent, "revoke", () -> api.revokeToken("Bearer " + accessToken, forwardedFor));
     }
 
     /** The end user's address for {@code X-Forwarded-For}, when forwarding is enabled; null sends no header. */
@@ -228,9 +228,11 @@ public class PeerTubeClient {
         return token;
     }
 
-    private <T> T call(Guard retry, Callable<T> request) {
+    /** One call: retried by {@code retry}, each attempt measured and passed through the shared guard. */
+    private <T> T call(Guard retry, String operation, Callable<T> request) {
+        Callable<T> attempt = measured(operation, request);
         try {
-            return retry.call(() -> guarded(request), anyType());
+            return retry.call(() -> guarded(attempt), anyType());
         } catch (PeerTubeException e) {
             throw e;
         } catch (Exception e) {
@@ -238,17 +240,10 @@ public class PeerTubeClient {
         }
     }
 
-    private <T> T guarded(Callable<T> request) throws Exception {
+    /** Breaker, timeout and bulkhead; their refusals become {@link PeerTubeException}s too. */
+    private <T> T guarded(Callable<T> attempt) throws Exception {
         try {
-            return upstream.call(() -> {
-                try {
-                    return request.call();
-                } catch (PeerTubeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw PeerTubeException.fromTransport(e);
-                }
-            }, anyType());
+            return upstream.call(attempt, anyType());
         } catch (CircuitBreakerOpenException open) {
             throw PeerTubeException.circuitOpen(secondsUntilHalfOpen());
         } catch (BulkheadException full) {
