@@ -1,8 +1,6 @@
 package dev.peertube.sessions.session;
 
-import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -12,7 +10,6 @@ import org.jboss.logging.Logger;
 import dev.peertube.sessions.peertube.OAuthClientCache;
 import dev.peertube.sessions.peertube.PeerTubeClient;
 import dev.peertube.sessions.peertube.PeerTubeException;
-import dev.peertube.sessions.peertube.TokenResponse;
 import dev.peertube.sessions.store.RevocationQueue;
 import dev.peertube.sessions.store.RevocationQueue.Revocation;
 import dev.peertube.sessions.store.StoreUnavailableException;
@@ -60,12 +57,9 @@ public class RevocationWorker {
             return; // both tokens are dead by now
         }
         try {
-            if (tokens.accessExpiresWithin(Duration.ofSeconds(5), now)) {
+            if (tokens.accessExpiresWithin(SessionService.LOGOUT_MARGIN, now)) {
                 String refreshToken = tokens.refreshToken();
-                TokenResponse grant = clients.withClient(client -> peertube.refreshGrant(client, refreshToken, null));
-                Instant issued = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-                tokens = new StoredSession(grant.accessToken(), grant.refreshToken(), issued.plusSeconds(grant.expiresIn()),
-                        issued.plusSeconds(grant.refreshTokenExpiresIn()));
+                tokens = SessionService.toSession(clients.withClient(client -> peertube.refreshGrant(client, refreshToken, null)));
             }
             peertube.revoke(tokens.accessToken(), null);
             LOG.info("Queued revocation done");

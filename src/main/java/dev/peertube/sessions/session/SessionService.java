@@ -42,7 +42,7 @@ public class SessionService {
 
     private static final Logger LOG = Logger.getLogger(SessionService.class);
     /** An access token this close to its expiry is refreshed before it is used to log out. */
-    private static final Duration LOGOUT_MARGIN = Duration.ofSeconds(5);
+    static final Duration LOGOUT_MARGIN = Duration.ofSeconds(5);
     private static final long LOCK_POLL_MILLIS = 25;
 
     /** How a logout ended, which decides between 204 and 202. */
@@ -258,7 +258,8 @@ public class SessionService {
                 latest.refreshToken().getBytes(StandardCharsets.UTF_8));
     }
 
-    private static StoredSession toSession(TokenResponse grant) {
+    /** The tokens of a grant, with expiry instants from PeerTube's seconds-left lifetimes. */
+    static StoredSession toSession(TokenResponse grant) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         return new StoredSession(grant.accessToken(), grant.refreshToken(),
                 now.plusSeconds(grant.expiresIn()), now.plusSeconds(grant.refreshTokenExpiresIn()));
