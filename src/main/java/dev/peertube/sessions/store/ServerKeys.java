@@ -2,7 +2,6 @@ package dev.peertube.sessions.store;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -10,10 +9,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -38,6 +36,8 @@ public class ServerKeys {
 
     private final List<byte[]> keys = new ArrayList<>();
     private final List<byte[]> fingerprints = new ArrayList<>();
+    /** The pseudonym key of each purpose, derived once from the first server key. */
+    private final Map<String, byte[]> pseudonymKeys = new ConcurrentHashMap<>();
     private final SessionCipher cipher;
 
     @Inject
@@ -89,13 +89,9 @@ public class ServerKeys {
      * server key for {@code purpose}), base64url: names something in Redis without revealing it.
      */
     String pseudonym(String purpose, String value) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(SessionCipher.deriveKey(keys.get(0), "peertube-session-service/" + purpose), "HmacSHA256"));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
+        byte[] key = pseudonymKeys.computeIfAbsent(purpose,
+                p -> SessionCipher.deriveKey(keys.get(0), "peertube-session-service/" + p));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(SessionCipher.hmac(key, value.getBytes(StandardCharsets.UTF_8)));
     }
 
     private void add(byte[] key) {

@@ -22,8 +22,12 @@ final class SessionCipher {
     private static final byte VERSION = 1;
     private static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;
+    // provider lookups are the costly part of a MAC or a cipher: one instance per thread, re-initialised per use
+    private static final byte[] ZERO_SALT = new byte[32];
+    private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> instance(() -> Mac.getInstance("HmacSHA256")));
 
     private final SecureRandom random;
+    private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(() -> instance(() -> Cipher.getInstance("AES/GCM/NoPadding")));
 
     SessionCipher(SecureRandom random) {
         this.random = random;
@@ -59,23 +63,40 @@ final class SessionCipher {
 
     /** HKDF-SHA256 with an all-zero salt, producing one 32-byte block. */
     static byte[] deriveKey(byte[] inputKeyMaterial, String info) {
+        byte[] pseudoRandomKey = hmac(ZERO_SALT, inputKeyMaterial);
+        byte[] infoBytes = info.getBytes(StandardCharsets.UTF_8);
+        byte[] block = Arrays.copyOf(infoBytes, infoBytes.length + 1);
+        block[infoBytes.length] = 1;
+        return hmac(pseudoRandomKey, block);
+    }
+
+    /** HMAC-SHA256 of {@code data} under {@code key}. */
+    static byte[] hmac(byte[] key, byte[] data) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(new byte[32], "HmacSHA256"));
-            byte[] pseudoRandomKey = mac.doFinal(inputKeyMaterial);
-            mac.init(new SecretKeySpec(pseudoRandomKey, "HmacSHA256"));
-            mac.update(info.getBytes(StandardCharsets.UTF_8));
-            mac.update((byte) 1);
-            return mac.doFinal();
+            Mac mac = MACS.get();
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(data);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 unavailable", e);
         }
     }
 
-    private static Cipher cipher(int mode, byte[] key, byte[] nonce, String redisKey) throws GeneralSecurityException {
-        Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+    private Cipher cipher(int mode, byte[] key, byte[] nonce, String redisKey) throws GeneralSecurityException {
+        Cipher cipher = ciphers.get();
         cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
         cipher.updateAAD(redisKey.getBytes(StandardCharsets.UTF_8));
         return cipher;
+    }
+
+    private interface Lookup<T> {
+        T get() throws GeneralSecurityException;
+    }
+
+    private static <T> T instance(Lookup<T> lookup) {
+        try {
+            return lookup.get();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("JCE algorithm unavailable", e);
+        }
     }
 }
