@@ -13,6 +13,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -123,9 +124,14 @@ final class FixedRateLoad implements AutoCloseable {
         if (call.contentType() != null) {
             options.putHeader("Content-Type", call.contentType());
         }
-        return client.request(options)
+        // the whole exchange runs on one event loop: from another thread, the step that asks for the
+        // body could run after the body has arrived, and the body would be lost
+        Promise<Answer> answer = Promise.promise();
+        vertx.runOnContext(start -> client.request(options)
                 .compose(request -> call.body() == null ? request.send() : request.send(Buffer.buffer(call.body())))
-                .compose(response -> response.body().map(body -> new Answer(response.statusCode(), body.toString())));
+                .compose(response -> response.body().map(body -> new Answer(response.statusCode(), body.toString())))
+                .onComplete(answer));
+        return answer.future();
     }
 
     private static double percentile(long[] sorted, double p) {
