@@ -11,6 +11,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import io.quarkus.rest.client.reactive.ClientExceptionMapper;
+import io.smallrye.mutiny.Uni;
 
 /**
  * PeerTube's three session calls, as PeerTube really answers them (see the contract documents):
@@ -24,14 +25,14 @@ interface PeerTubeApi {
     @GET
     @Path("/oauth-clients/local")
     @Produces(MediaType.APPLICATION_JSON)
-    OAuthClient localClient(@HeaderParam("Host") String host);
+    Uni<OAuthClient> localClient(@HeaderParam("Host") String host);
 
     /** Password or refresh_token grant, depending on the form's {@code grant_type}. */
     @POST
     @Path("/users/token")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     @Produces(MediaType.APPLICATION_JSON)
-    TokenResponse token(Form form,
+    Uni<TokenResponse> token(Form form,
             @HeaderParam("x-peertube-otp") String otp,
             @HeaderParam("X-Forwarded-For") String forwardedFor);
 
@@ -39,7 +40,7 @@ interface PeerTubeApi {
     @POST
     @Path("/users/revoke-token")
     @Produces(MediaType.APPLICATION_JSON)
-    RevokeResponse revokeToken(@HeaderParam("Authorization") String bearer,
+    Uni<RevokeResponse> revokeToken(@HeaderParam("Authorization") String bearer,
             @HeaderParam("X-Forwarded-For") String forwardedFor);
 
     @ClientExceptionMapper

@@ -6,8 +6,8 @@ import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.core.Form;
@@ -24,6 +24,7 @@ import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
 import io.smallrye.faulttolerance.api.CircuitBreakerMaintenance;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.faulttolerance.api.Guard;
+import io.smallrye.mutiny.Uni;
 
 /**
  * The fault-tolerant face of {@link PeerTubeApi}. Every call goes through one shared circuit
@@ -103,7 +104,6 @@ public class PeerTubeClient {
                     .limit(config.maxConcurrentCalls())
                     // a short burst waits for a free slot (within the timeout) instead of failing
                     .queueSize(config.maxConcurrentCalls())
-                    .enableSynchronousQueueing()
                     .done()
                 .build();
         this.retryIdempotent = retrying(config, RETRY_IDEMPOTENT);
@@ -134,23 +134,22 @@ public class PeerTubeClient {
     }
 
     /** {@code GET /api/v1/oauth-clients/local} with the configured public {@code Host}. */
-    public OAuthClient fetchClient() {
-        try {
-            OAuthClient client = call(retryIdempotent, "client", () -> api.localClient(host));
-            if (client == null || !client.isUsable()) {
-                throw PeerTubeException.of(Kind.BAD_RESPONSE);
-            }
-            return client;
-        } catch (PeerTubeException e) {
-            throw e.duringClientFetch();
-        }
+    public Uni<OAuthClient> fetchClient() {
+        return call(retryIdempotent, "client", () -> api.localClient(host))
+                .map(client -> {
+                    if (client == null || !client.isUsable()) {
+                        throw PeerTubeException.of(Kind.BAD_RESPONSE);
+                    }
+                    return client;
+                })
+                .onFailure(PeerTubeException.class).transform(e -> ((PeerTubeException) e).duringClientFetch());
     }
 
     /**
      * Password grant, with the OTP header for 2FA accounts, or an external-auth plugin's token.
      * {@code clientAddress} (may be null) is forwarded only when configured.
      */
-    public TokenResponse passwordGrant(OAuthClient client, String username, String password, String otp,
+    public Uni<TokenResponse> passwordGrant(OAuthClient client, String username, String password, String otp,
             String externalAuthToken, String clientAddress) {
         String forwardedFor = forwardedFor(clientAddress);
         Form form = clientForm(client, "password").param("username", username);
@@ -160,20 +159,20 @@ public class PeerTubeClient {
         if (externalAuthToken != null) {
             form.param("externalAuthToken", externalAuthToken);
         }
-        return usable(call(retryLogin, "token_password", () -> api.token(form, otp, forwardedFor)));
+        return call(retryLogin, "token_password", () -> api.token(form, otp, forwardedFor)).map(PeerTubeClient::usable);
     }
 
     /** Refresh grant: PeerTube answers a new pair and kills the old one. Never repeated once possibly received. */
-    public TokenResponse refreshGrant(OAuthClient client, String refreshToken, String clientAddress) {
+    public Uni<TokenResponse> refreshGrant(OAuthClient client, String refreshToken, String clientAddress) {
         String forwardedFor = forwardedFor(clientAddress);
         Form form = clientForm(client, "refresh_token").param("refresh_token", refreshToken);
-        return usable(call(retryRefresh, "token_refresh", () -> api.token(form, null, forwardedFor)));
+        return call(retryRefresh, "token_refresh", () -> api.token(form, null, forwardedFor)).map(PeerTubeClient::usable);
     }
 
     /** Revokes the pair of this access token. */
-    public void revoke(String accessToken, String clientAddress) {
+    public Uni<Void> revoke(String accessToken, String clientAddress) {
         String forwardedFor = forwardedFor(clientAddress);
-        call(retryIdempotent, "revoke", () -> api.revokeToken("Bearer " + accessToken, forwardedFor));
+        return call(retryIdempotent, "revoke", () -> api.revokeToken("Bearer " + accessToken, forwardedFor)).replaceWithVoid();
     }
 
     /** The end user's address for {@code X-Forwarded-For}, when forwarding is enabled; null sends no header. */
@@ -195,22 +194,20 @@ public class PeerTubeClient {
      * Times one attempt of a call (a retry is an attempt of its own) by outcome and status, and
      * remembers the last failure of PeerTube itself.
      */
-    private <T> Callable<T> measured(String operation, Callable<T> request) {
+    private <T> Supplier<Uni<T>> measured(String operation, Supplier<Uni<T>> request) {
         return () -> {
             long start = System.nanoTime();
-            try {
-                T answer = request.call();
-                metrics.upstreamCall(operation, "ok", "2xx", System.nanoTime() - start);
-                return answer;
-            } catch (Exception e) {
-                PeerTubeException failure = PeerTubeException.fromTransport(e);
-                metrics.upstreamCall(operation, failure.kind().name().toLowerCase(Locale.ROOT),
-                        failure.status() == 0 ? "none" : String.valueOf(failure.status()), System.nanoTime() - start);
-                if (failure.isBreakerFailure() || failure.status() == 429) {
-                    lastFailure = new Failure(operation, failure.kind(), failure.status(), Instant.now());
-                }
-                throw failure;
-            }
+            return request.get()
+                    .onItem().invoke(answer -> metrics.upstreamCall(operation, "ok", "2xx", System.nanoTime() - start))
+                    .onFailure().transform(e -> {
+                        PeerTubeException failure = PeerTubeException.fromTransport(e);
+                        metrics.upstreamCall(operation, failure.kind().name().toLowerCase(Locale.ROOT),
+                                failure.status() == 0 ? "none" : String.valueOf(failure.status()), System.nanoTime() - start);
+                        if (failure.isBreakerFailure() || failure.status() == 429) {
+                            lastFailure = new Failure(operation, failure.kind(), failure.status(), Instant.now());
+                        }
+                        return failure;
+                    });
         };
     }
 
@@ -228,35 +225,37 @@ public class PeerTubeClient {
         return token;
     }
 
-    /** One call: retried by {@code retry}, each attempt measured and passed through the shared guard. */
-    private <T> T call(Guard retry, String operation, Callable<T> request) {
-        Callable<T> attempt = measured(operation, request);
-        try {
-            return retry.call(() -> guarded(attempt), anyType());
-        } catch (PeerTubeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw PeerTubeException.fromTransport(e);
-        }
+    /**
+     * One call: retried by {@code retry}, each attempt measured and passed through the shared
+     * guard. Nothing blocks: timeouts, retry delays and a full bulkhead's queue are timers and
+     * callbacks, so a call can start on an event loop.
+     */
+    private <T> Uni<T> call(Guard retry, String operation, Supplier<Uni<T>> request) {
+        Supplier<Uni<T>> attempt = measured(operation, request);
+        return retry.get(() -> guarded(attempt), uni())
+                .onFailure().transform(PeerTubeException::fromTransport);
     }
 
     /** Breaker, timeout and bulkhead; their refusals become {@link PeerTubeException}s too. */
-    private <T> T guarded(Callable<T> attempt) throws Exception {
-        try {
-            return upstream.call(attempt, anyType());
-        } catch (CircuitBreakerOpenException open) {
-            throw PeerTubeException.circuitOpen(secondsUntilHalfOpen());
-        } catch (BulkheadException full) {
-            throw PeerTubeException.of(Kind.BULKHEAD_FULL);
-        } catch (TimeoutException timeout) {
-            throw PeerTubeException.of(Kind.TIMEOUT);
-        }
+    private <T> Uni<T> guarded(Supplier<Uni<T>> attempt) {
+        return upstream.get(attempt, uni()).onFailure().transform(failure -> {
+            if (failure instanceof CircuitBreakerOpenException) {
+                return PeerTubeException.circuitOpen(secondsUntilHalfOpen());
+            }
+            if (failure instanceof BulkheadException) {
+                return PeerTubeException.of(Kind.BULKHEAD_FULL);
+            }
+            if (failure instanceof TimeoutException) {
+                return PeerTubeException.of(Kind.TIMEOUT);
+            }
+            return failure;
+        });
     }
 
-    /** The guards only pass the result through; the type token is not used for anything else. */
-    @SuppressWarnings("unchecked")
-    private static <T> Class<T> anyType() {
-        return (Class<T>) (Class<?>) Object.class;
+    /** The guards see a {@link Uni}, which makes them asynchronous; the element type is not used. */
+    @SuppressWarnings({ "unchecked", "rawtypes" })
+    private static <T> Class<Uni<T>> uni() {
+        return (Class) Uni.class;
     }
 
     private void breakerChanged(CircuitBreakerState state) {

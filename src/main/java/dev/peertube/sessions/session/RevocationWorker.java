@@ -59,9 +59,10 @@ public class RevocationWorker {
         try {
             if (tokens.accessExpiresWithin(SessionService.LOGOUT_MARGIN, now)) {
                 String refreshToken = tokens.refreshToken();
-                tokens = SessionService.toSession(clients.withClient(client -> peertube.refreshGrant(client, refreshToken, null)));
+                tokens = SessionService.toSession(clients.withClient(client -> peertube.refreshGrant(client, refreshToken, null))
+                        .await().indefinitely());
             }
-            peertube.revoke(tokens.accessToken(), null);
+            peertube.revoke(tokens.accessToken(), null).await().indefinitely();
             LOG.info("Queued revocation done");
         } catch (PeerTubeException e) {
             if (e.kind() == PeerTubeException.Kind.REJECTED && e.status() != 429) {

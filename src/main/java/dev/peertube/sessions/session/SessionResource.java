@@ -27,6 +27,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.peertube.sessions.problem.ApiException;
 import dev.peertube.sessions.problem.Problem;
 import dev.peertube.sessions.store.SessionTicket;
+import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
@@ -82,9 +83,9 @@ public class SessionResource {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "504", description = UPSTREAM_504,
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public Response login(JsonNode body, @Context HttpServerRequest request) {
-        SessionToken token = sessions.login(LoginRequest.parse(body), clientAddress(request));
-        return Response.status(Response.Status.CREATED).entity(token).build();
+    public Uni<Response> login(JsonNode body, @Context HttpServerRequest request) {
+        return sessions.login(LoginRequest.parse(body), clientAddress(request))
+                .map(token -> Response.status(Response.Status.CREATED).entity(token).build());
     }
 
     @GET
@@ -105,7 +106,8 @@ public class SessionResource {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "504", description = UPSTREAM_504,
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public SessionToken current(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @Context HttpServerRequest request) {
+    public Uni<SessionToken> current(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @Context HttpServerRequest request) {
         return sessions.current(ticket(authorization), clientAddress(request));
     }
 

@@ -31,6 +31,8 @@ import dev.peertube.sessions.store.SessionStore;
 import dev.peertube.sessions.store.SessionTicket;
 import dev.peertube.sessions.store.StoreUnavailableException;
 import dev.peertube.sessions.store.StoredSession;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 /**
  * The use cases: log in, serve the current token (refreshing it first when it is about to
@@ -81,41 +83,53 @@ public class SessionService {
         this.refreshWait = peertubeConfig.timeout().multipliedBy(3).plusSeconds(1);
     }
 
-    public SessionToken login(LoginRequest login, String clientAddress) {
-        LoginLimiter.Attempt attempt = loginLimiter.attempt(login.username(), clientAddress);
-        if (attempt.refused()) {
-            throw new ApiException(429, "rate_limited", "Too many login attempts; retry later.", attempt.retryAfterSeconds());
-        }
-        TokenResponse grant;
-        try {
-            grant = clients.withClient(client -> peertube.passwordGrant(client, login.username(), login.password(), login.otp(),
-                    login.externalAuthToken(), clientAddress));
-        } catch (PeerTubeException e) {
-            throw UpstreamErrors.ofLogin(e);
-        }
-        StoredSession session = toSession(grant);
-        SessionTicket ticket = store.newTicket();
-        try {
-            store.save(ticket, session);
-        } catch (StoreUnavailableException e) {
-            revokeQuietly(session, clientAddress);
-            throw e;
-        }
-        loginLimiter.succeeded(attempt);
-        return SessionToken.of(ticket.encode(), session);
+    /**
+     * Logs in without blocking, so it runs on the event loop: the limiter's two counters in one
+     * round trip, the password grant, the write of the new session. A session that cannot be
+     * stored is revoked at PeerTube before the failure is answered.
+     */
+    public Uni<SessionToken> login(LoginRequest login, String clientAddress) {
+        return loginLimiter.attempt(login.username(), clientAddress).chain(attempt -> {
+            if (attempt.refused()) {
+                throw new ApiException(429, "rate_limited", "Too many login attempts; retry later.", attempt.retryAfterSeconds());
+            }
+            return clients.withClient(client -> peertube.passwordGrant(client, login.username(), login.password(), login.otp(),
+                            login.externalAuthToken(), clientAddress))
+                    .onFailure(PeerTubeException.class).transform(e -> UpstreamErrors.ofLogin((PeerTubeException) e))
+                    .chain(grant -> {
+                        StoredSession session = toSession(grant);
+                        SessionTicket ticket = store.newTicket();
+                        return store.saveAsync(ticket, session)
+                                .onFailure(StoreUnavailableException.class).call(() -> revokeQuietly(session, clientAddress))
+                                .map(saved -> {
+                                    loginLimiter.succeeded(attempt);
+                                    return SessionToken.of(ticket.encode(), session);
+                                });
+                    });
+        });
     }
 
-    /** The current access token, refreshed first when it expires within the configured skew. */
-    public SessionToken current(SessionTicket ticket, String clientAddress) {
-        StoredSession session = find(ticket);
-        Instant now = Instant.now();
-        if (!session.accessExpiresWithin(refreshSkew, now)) {
-            return SessionToken.of(session);
-        }
+    /**
+     * The current access token, refreshed first when it expires within the configured skew. The
+     * common case (one Redis read, a token still fresh) never blocks, so it runs on the event
+     * loop; a refresh moves to a worker thread.
+     */
+    public Uni<SessionToken> current(SessionTicket ticket, String clientAddress) {
+        return store.findAsync(ticket).chain(found -> {
+            StoredSession session = found.orElseThrow(ApiException::sessionNotFound);
+            if (!session.accessExpiresWithin(refreshSkew, Instant.now())) {
+                return Uni.createFrom().item(SessionToken.of(session));
+            }
+            return Uni.createFrom().item(() -> refreshBeforeUse(ticket, session, clientAddress))
+                    .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        });
+    }
+
+    private SessionToken refreshBeforeUse(SessionTicket ticket, StoredSession session, String clientAddress) {
         try {
             return SessionToken.of(refreshShared(ticket, session, clientAddress, SessionMetrics.PROACTIVE));
         } catch (ApiException e) {
-            if (e.status() >= 429 && session.accessExpiresAt().isAfter(now)) {
+            if (e.status() >= 429 && session.accessExpiresAt().isAfter(Instant.now())) {
                 // PeerTube is unavailable but the token still works: serve it, refresh on a later call
                 return SessionToken.of(session);
             }
@@ -146,7 +160,7 @@ public class SessionService {
             }
         }
         try {
-            peertube.revoke(session.accessToken(), clientAddress);
+            peertube.revoke(session.accessToken(), clientAddress).await().indefinitely();
         } catch (PeerTubeException e) {
             if (e.kind() != PeerTubeException.Kind.REJECTED || e.status() == 429) {
                 return queue(ticket, session);
@@ -215,7 +229,8 @@ public class SessionService {
     private StoredSession rotate(SessionTicket ticket, StoredSession session, String clientAddress) {
         TokenResponse grant;
         try {
-            grant = clients.withClient(client -> peertube.refreshGrant(client, session.refreshToken(), clientAddress));
+            grant = clients.withClient(client -> peertube.refreshGrant(client, session.refreshToken(), clientAddress))
+                    .await().indefinitely();
         } catch (PeerTubeException e) {
             if (e.kind() == PeerTubeException.Kind.REJECTED && e.hasCode("invalid_grant")) {
                 store.delete(ticket);
@@ -266,11 +281,10 @@ public class SessionService {
     }
 
     /** Login succeeded at PeerTube but the session could not be stored: do not leave the tokens alive. */
-    private void revokeQuietly(StoredSession session, String clientAddress) {
-        try {
-            peertube.revoke(session.accessToken(), clientAddress);
-        } catch (RuntimeException e) {
+    private Uni<Void> revokeQuietly(StoredSession session, String clientAddress) {
+        return peertube.revoke(session.accessToken(), clientAddress).onFailure().recoverWithItem(failed -> {
             LOG.debug("Could not revoke the tokens of a session that was not stored");
-        }
+            return null;
+        });
     }
 }

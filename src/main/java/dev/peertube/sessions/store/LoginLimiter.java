@@ -1,14 +1,19 @@
 package dev.peertube.sessions.store;
 
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
 import dev.peertube.sessions.session.SessionConfig;
-import io.quarkus.redis.datasource.RedisDataSource;
-import io.vertx.mutiny.redis.client.Response;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.tuples.Tuple2;
 
 /**
  * Fixed-window counters of login attempts per username and per client address, in Redis so that
@@ -47,63 +52,67 @@ public class LoginLimiter {
         }
     }
 
-    private final RedisDataSource redis;
+    private final ReactiveRedisDataSource redis;
     private final ServerKeys keys;
     private final String prefix;
     private final int perUsername;
     private final int perAddress;
     private final String windowMillis;
+    private final Duration timeout;
 
-    LoginLimiter(RedisDataSource redis, ServerKeys keys, SessionConfig config) {
+    LoginLimiter(ReactiveRedisDataSource redis, ServerKeys keys, SessionConfig config,
+            @ConfigProperty(name = "quarkus.redis.timeout") Duration timeout) {
         this.redis = redis;
         this.keys = keys;
         this.prefix = config.keyPrefix() + "login-limit:";
         this.perUsername = config.loginLimit().perUsername();
         this.perAddress = config.loginLimit().perAddress();
         this.windowMillis = Long.toString(Math.max(1, config.loginLimit().window().toMillis()));
+        this.timeout = timeout;
     }
 
     /**
-     * Takes a slot for this address (may be null), then for this username. A refused attempt
-     * does not call PeerTube; the address slot it took still counts.
+     * Takes a slot for this address (may be null) and one for this username, both at once (one
+     * round trip; the two keys may live on different cluster nodes). A refused attempt does not
+     * call PeerTube; its address slot still counts, its username slot is given back when only the
+     * address was over its limit, so a blocked address cannot lock a user out.
      */
-    public Attempt attempt(String username, String clientAddress) {
-        List<String> taken = new ArrayList<>(2);
-        if (perAddress > 0 && clientAddress != null) {
-            String key = prefix + "address:" + keys.pseudonym("login-limit/address", clientAddress);
-            long wait = take(key, perAddress);
-            taken.add(key);
-            if (wait > 0) {
-                return new Attempt(List.copyOf(taken), wait);
+    public Uni<Attempt> attempt(String username, String clientAddress) {
+        String addressKey = perAddress > 0 && clientAddress != null
+                ? prefix + "address:" + keys.pseudonym("login-limit/address", clientAddress) : null;
+        String userKey = perUsername > 0
+                ? prefix + "user:" + keys.pseudonym("login-limit/user", username.trim().toLowerCase(Locale.ROOT)) : null;
+        Uni<Tuple2<Long, Long>> both = Uni.combine().all().unis(take(addressKey, perAddress), take(userKey, perUsername)).asTuple();
+        return SessionStore.redis(both, timeout).map(waits -> {
+            if (waits.getItem1() > 0) {
+                giveBack(userKey);
+                return new Attempt(List.of(addressKey), waits.getItem1());
             }
-        }
-        if (perUsername > 0) {
-            String key = prefix + "user:" + keys.pseudonym("login-limit/user", username.trim().toLowerCase(Locale.ROOT));
-            long wait = take(key, perUsername);
-            taken.add(key);
-            if (wait > 0) {
-                return new Attempt(List.copyOf(taken), wait);
-            }
-        }
-        return new Attempt(List.copyOf(taken), 0);
+            List<String> taken = Stream.of(addressKey, userKey).filter(Objects::nonNull).toList();
+            return new Attempt(taken, waits.getItem2());
+        });
     }
 
-    /** A successful login gives its slots back. Best effort: a failure here only costs a slot. */
+    /** A successful login gives its slots back, without waiting: a failure here only costs a slot. */
     public void succeeded(Attempt attempt) {
-        for (String key : attempt.keys()) {
-            try {
-                redis.execute("EVAL", GIVE_BACK, "1", key);
-            } catch (RuntimeException redisDown) {
-                return;
-            }
+        attempt.keys().forEach(this::giveBack);
+    }
+
+    private void giveBack(String key) {
+        if (key != null) {
+            redis.execute("EVAL", GIVE_BACK, "1", key).subscribe().with(done -> { }, redisDown -> { });
         }
     }
 
-    /** 0 when the attempt is within the limit, otherwise the seconds left in the window (at least 1). */
-    private long take(String key, int limit) {
-        Response answer = SessionStore.redis(() -> redis.execute("EVAL", TAKE, "1", key, windowMillis));
-        long count = answer.get(0).toLong();
-        long millisLeft = answer.get(1).toLong();
-        return count <= limit ? 0 : Math.max(1, (millisLeft + 999) / 1000);
+    /** 0 when the attempt is within the limit (or there is no such limit), otherwise the seconds left in the window (at least 1). */
+    private Uni<Long> take(String key, int limit) {
+        if (key == null) {
+            return Uni.createFrom().item(0L);
+        }
+        return redis.execute("EVAL", TAKE, "1", key, windowMillis).map(answer -> {
+            long count = answer.get(0).toLong();
+            long millisLeft = answer.get(1).toLong();
+            return count <= limit ? 0L : Math.max(1, (millisLeft + 999) / 1000);
+        });
     }
 }

@@ -2,17 +2,23 @@ package dev.peertube.sessions.store;
 
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
 import dev.peertube.sessions.session.SessionConfig;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.keys.KeyCommands;
+import io.quarkus.redis.datasource.value.ReactiveValueCommands;
 import io.quarkus.redis.datasource.value.SetArgs;
 import io.quarkus.redis.datasource.value.ValueCommands;
+import io.smallrye.mutiny.Uni;
 
 /**
  * Sessions in Redis, one key each, encrypted under a key derived from the ticket's secret
@@ -24,15 +30,20 @@ public class SessionStore {
     private static final String KEY_INFO = "peertube-session-service/session/v1";
 
     private final ValueCommands<String, byte[]> values;
+    private final ReactiveValueCommands<String, byte[]> reactiveValues;
     private final KeyCommands<String> keys;
     private final SecureRandom random = new SecureRandom();
     private final SessionCipher cipher = new SessionCipher(random);
     private final String prefix;
+    private final Duration timeout;
 
-    SessionStore(RedisDataSource redis, SessionConfig config) {
+    SessionStore(RedisDataSource redis, ReactiveRedisDataSource reactiveRedis, SessionConfig config,
+            @ConfigProperty(name = "quarkus.redis.timeout") Duration timeout) {
         this.values = redis.value(byte[].class);
+        this.reactiveValues = reactiveRedis.value(byte[].class);
         this.keys = redis.key();
         this.prefix = config.keyPrefix();
+        this.timeout = timeout;
     }
 
     public SessionTicket newTicket() {
@@ -41,25 +52,33 @@ public class SessionStore {
 
     /** The session, or empty when it is unknown, expired, or not decryptable with this ticket. */
     public Optional<StoredSession> find(SessionTicket ticket) {
+        return redis(() -> findAsync(ticket).await().indefinitely());
+    }
+
+    /**
+     * {@link #find} without blocking: one {@code GET}, then decryption on the calling thread.
+     * Fails with {@link StoreUnavailableException} when Redis does not answer within its timeout.
+     */
+    public Uni<Optional<StoredSession>> findAsync(SessionTicket ticket) {
         String key = sessionKey(ticket);
-        byte[] record = redis(() -> values.get(key));
-        if (record == null) {
-            return Optional.empty();
-        }
-        return cipher.decrypt(keyOf(ticket), key, record).flatMap(SessionStore::readSession);
+        return redis(reactiveValues.get(key), timeout)
+                .map(record -> record == null ? Optional.<StoredSession>empty()
+                        : cipher.decrypt(keyOf(ticket), key, record).flatMap(SessionStore::readSession));
     }
 
     /** Writes the session with a TTL ending when its refresh token expires. */
     public void save(SessionTicket ticket, StoredSession session) {
+        redis(() -> saveAsync(ticket, session).await().indefinitely());
+    }
+
+    /** {@link #save} without blocking. */
+    public Uni<Void> saveAsync(SessionTicket ticket, StoredSession session) {
         String key = sessionKey(ticket);
         byte[] record = cipher.encrypt(keyOf(ticket), key, session.toBytes());
         Instant expiry = session.refreshExpiresAt();
         Instant earliest = Instant.now().plusSeconds(1);
         SetArgs ttl = new SetArgs().pxAt(expiry.isAfter(earliest) ? expiry : earliest);
-        redis(() -> {
-            values.set(key, record, ttl);
-            return null;
-        });
+        return redis(reactiveValues.set(key, record, ttl), timeout);
     }
 
     public void delete(SessionTicket ticket) {
@@ -86,6 +105,15 @@ public class SessionStore {
         } catch (IOException | RuntimeException corrupt) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * One Redis command without blocking: no answer within {@code timeout}, or any failure of
+     * Redis, becomes {@link StoreUnavailableException}.
+     */
+    static <T> Uni<T> redis(Uni<T> command, Duration timeout) {
+        return command.ifNoItem().after(timeout).fail()
+                .onFailure().transform(unreachable -> new StoreUnavailableException());
     }
 
     /** Runs one Redis command; any failure of Redis becomes {@link StoreUnavailableException}. */
