@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -49,7 +50,7 @@ import io.vertx.redis.client.RedisAPI;
  *
  * <p>Run with {@code ./mvnw -Pbench verify}; never part of the default build. Properties
  * ({@code -Dbench.x=...}): {@code duration} (saturation runs, 10s), {@code latency-duration}
- * (fixed-rate runs, 10s), {@code warmup} (per operation, 5s), {@code soak} (60s; the target is
+ * (fixed-rate runs, 10s), {@code warmup} (per operation, and before each fixed-rate run at its rate, 5s), {@code soak} (60s; the target is
  * stated for 5m), {@code threads} (wrk threads, 2), {@code connections} (wrk connections, 32),
  * {@code stampede} (concurrent callers, 100), {@code moderate-rate} (req/s of the login overhead
  * measurement, 100), {@code redis-db} (11), {@code jfr} (true records a
@@ -86,6 +87,7 @@ class ServiceBenchmark {
             .build();
     private final List<Row> rows = new ArrayList<>();
     private long totalErrors;
+    private FixedRateLoad.Result currentAtQuarter;
 
     private FakePeerTube fake;
     private Process service;
@@ -159,6 +161,7 @@ class ServiceBenchmark {
         Wrk.Result loginSaturation = wrk.run("login", base, "login", loginSessions, loginBody, saturation);
         double loginRate = half(loginSaturation);
         // the upstream budget is counted on the fixed-rate run, where every request's answer is seen
+        warm(load, i -> loginCall, 201, loginRate);
         settle();
         int tokenCallsBefore = fake.tokenCalls();
         int passwordGrantsBefore = fake.passwordGrants();
@@ -170,13 +173,15 @@ class ServiceBenchmark {
         loginLatency.bodies().forEach(body -> latencySessions.add(match(SESSION_ID, body)));
         int loginClientCalls = fake.clientCalls() - clientCallsBefore;
         long allLogins = loginSaturation.recorded() + logins;
-        FixedRateLoad.Result directLatency = load.run(i -> new Call(HttpMethod.POST, tokenUrl, null, FORM, tokenForm), 200,
-                loginRate, latencyRun, false);
+        IntFunction<Call> directCall = i -> new Call(HttpMethod.POST, tokenUrl, null, FORM, tokenForm);
+        warm(load, directCall, 200, loginRate);
+        FixedRateLoad.Result directLatency = load.run(directCall, 200, loginRate, latencyRun, false);
         // the same pair at a moderate rate, where the figures are the path's own cost rather than queueing
+        warm(load, i -> loginCall, 201, moderateRate);
         FixedRateLoad.Result loginModerate = load.run(i -> loginCall, 201, moderateRate, latencyRun, true);
         loginModerate.bodies().forEach(body -> latencySessions.add(match(SESSION_ID, body)));
-        FixedRateLoad.Result directModerate = load.run(i -> new Call(HttpMethod.POST, tokenUrl, null, FORM, tokenForm), 200,
-                moderateRate, latencyRun, false);
+        warm(load, directCall, 200, moderateRate);
+        FixedRateLoad.Result directModerate = load.run(directCall, 200, moderateRate, latencyRun, false);
         totalErrors += loginModerate.failed() + directModerate.failed();
 
         // Current token served from Redis, then refreshes, on 1,000 of those sessions
@@ -185,17 +190,24 @@ class ServiceBenchmark {
         int refreshGrantsBefore = fake.refreshGrants();
         Wrk.Result currentSaturation = wrk.run("current", base, "get", hotPool, null, saturation);
         double currentRate = half(currentSaturation);
-        FixedRateLoad.Result currentLatency = load.run(i -> call(HttpMethod.GET, "/session", hot.get(i % hot.size())), 200,
-                currentRate, latencyRun, false);
+        IntFunction<Call> currentCall = i -> call(HttpMethod.GET, "/session", hot.get(i % hot.size()));
+        warm(load, currentCall, 200, currentRate);
+        FixedRateLoad.Result currentLatency = load.run(currentCall, 200, currentRate, latencyRun, false);
+        // the same at a quarter of the saturated rate: how the tail behaves when the cores are not nearly full
+        warm(load, currentCall, 200, currentRate / 2);
+        currentAtQuarter = load.run(currentCall, 200, currentRate / 2, latencyRun, false);
+        totalErrors += currentAtQuarter.failed();
         int getRefreshes = fake.refreshGrants() - refreshGrantsBefore;
+        warm(load, i -> Call.get(trivialUrl), 200, currentRate);
         FixedRateLoad.Result trivialLatency = load.run(i -> Call.get(trivialUrl), 200, currentRate, latencyRun, false);
 
         Wrk.Result refreshSaturation = wrk.run("refresh", base, "refresh", hotPool, null, saturation);
+        IntFunction<Call> refreshCall = i -> call(HttpMethod.POST, "/session/refresh", hot.get(i % hot.size()));
+        warm(load, refreshCall, 200, half(refreshSaturation));
         settle();
         int tokenCallsBeforeRefresh = fake.tokenCalls();
         int refreshGrantsBeforeLatency = fake.refreshGrants();
-        FixedRateLoad.Result refreshLatency = load.run(i -> call(HttpMethod.POST, "/session/refresh", hot.get(i % hot.size())),
-                200, half(refreshSaturation), latencyRun, false);
+        FixedRateLoad.Result refreshLatency = load.run(refreshCall, 200, half(refreshSaturation), latencyRun, false);
         long refreshes = refreshLatency.sent() - refreshLatency.failed();
         int refreshGrants = fake.refreshGrants() - refreshGrantsBeforeLatency;
         int refreshTokenCalls = fake.tokenCalls() - tokenCallsBeforeRefresh;
@@ -204,9 +216,13 @@ class ServiceBenchmark {
         Path logoutPool = pool(dir.resolve("sessions-logout"), sessionFiles(loginSessions), Integer.MAX_VALUE);
         Wrk.Result logoutSaturation = wrk.run("logout", base, "delete", logoutPool, null, saturation);
         double logoutRate = half(logoutSaturation);
-        topUp(latencySessions, (int) Math.ceil(logoutRate * latencyRun.toSeconds()) + 1, loginBody);
+        // the warm-up logs out sessions of its own, the first ones of the list
+        int warmLogouts = (int) Math.ceil(logoutRate * warmup.toSeconds()) + 1;
+        topUp(latencySessions, warmLogouts + (int) Math.ceil(logoutRate * latencyRun.toSeconds()) + 1, loginBody);
+        warm(load, i -> i < warmLogouts ? call(HttpMethod.DELETE, "/session", latencySessions.get(i)) : null, 204, logoutRate);
+        List<String> logoutSessions = latencySessions.subList(warmLogouts, latencySessions.size());
         FixedRateLoad.Result logoutLatency = load.run(
-                i -> i < latencySessions.size() ? call(HttpMethod.DELETE, "/session", latencySessions.get(i)) : null, 204,
+                i -> i < logoutSessions.size() ? call(HttpMethod.DELETE, "/session", logoutSessions.get(i)) : null, 204,
                 logoutRate, latencyRun, false);
 
         Row trivial = row("trivial `GET /q/health/live` (framework ceiling)", trivialSaturation, trivialLatency);
@@ -263,6 +279,14 @@ class ServiceBenchmark {
             Thread.sleep(500);
             now = fake.tokenCalls() + fake.revokeCalls() + fake.clientCalls();
         }
+    }
+
+    /**
+     * The same load at the same rate for the warm-up time, not measured: the JIT has compiled the
+     * paths of this rate and this client before the figures are taken. Its errors count.
+     */
+    private void warm(FixedRateLoad load, IntFunction<Call> calls, int expected, double rate) {
+        totalErrors += load.run(calls, expected, rate, warmup, false).failed();
     }
 
     private static double half(Wrk.Result saturated) {
@@ -391,6 +415,7 @@ class ServiceBenchmark {
         if (jfr) {
             command.add("-XX:StartFlightRecording=filename=" + dir.resolve("service.jfr") + ",settings=profile,dumponexit=true");
         }
+        command.add("-Xlog:gc:file=" + dir.resolve("service-gc.log"));
         command.addAll(List.of("-jar", jar.toString()));
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
@@ -561,6 +586,9 @@ class ServiceBenchmark {
         s.append(String.format(Locale.ROOT, "- Login vs a direct token call at a moderate %d req/s: p50 %.2f ms vs %.2f ms, "
                 + "p99 %.2f ms vs %.2f ms (at half the login saturation, above: p50 %.2f ms vs %.2f ms)%n", moderateRate,
                 loginModerate.p50(), directModerate.p50(), loginModerate.p99(), directModerate.p99(), login.p50(), direct.p50()));
+        s.append(String.format(Locale.ROOT, "- `GET /session` at a quarter of its saturated rate (%.0f req/s): p50 %.2f ms, "
+                + "p99 %.2f ms, p99.9 %.2f ms, %d errors%n", currentAtQuarter.rate(), currentAtQuarter.p50(), currentAtQuarter.p99(),
+                currentAtQuarter.p999(), currentAtQuarter.failed()));
         targets.add(new Target("`GET /session` throughput ≥ 60 % of the trivial endpoint's",
                 percent(current.throughput() / trivial.throughput()), current.throughput() >= 0.6 * trivial.throughput()));
         targets.add(new Target("`GET /session` p99 ≤ 5 ms at half its saturation rate", ms(current.p99()) + " ms",
