@@ -100,6 +100,21 @@ class LoginLimitTest extends ServiceTestBase {
     }
 
     @Test
+    void anAddressOverItsLimitTakesNoSlotOfTheUsername() {
+        for (int i = 0; i < PER_ADDRESS; i++) {
+            loginFrom("203.0.113.9", "user" + i, PASSWORD).statusCode(401);
+        }
+        for (int i = 0; i < PER_USERNAME * 2; i++) {
+            loginFrom("203.0.113.9", "bob", "wrong " + i).statusCode(429);
+        }
+        // bob's own window is untouched: from elsewhere he still has every attempt
+        for (int i = 0; i < PER_USERNAME - 1; i++) {
+            loginFrom("198.51.100." + (i + 1), "bob", "wrong " + i).statusCode(401);
+        }
+        loginFrom("198.51.100.50", "bob", PASSWORD).statusCode(201);
+    }
+
+    @Test
     void concurrentAttemptsNeverExceedTheLimit() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(10);
         try {
