@@ -35,7 +35,7 @@ public class OAuthClientCache {
                 .recoverWithUni(() -> refetch(client).chain(fresh -> call.apply(fresh))));
     }
 
-    Uni<OAuthClient> get() {
+    private Uni<OAuthClient> get() {
         OAuthClient client = current;
         return client != null ? Uni.createFrom().item(client) : refetch(null);
     }
@@ -52,13 +52,14 @@ public class OAuthClientCache {
             CompletableFuture<OAuthClient> started = new CompletableFuture<>();
             fetching = started;
             fetch = started;
-            peertube.fetchClient().subscribe().with(fetched -> done(started, fetched, null), failed -> done(started, null, failed));
+            peertube.fetchClient().subscribe().with(fetched -> fetchEnded(started, fetched, null),
+                    failed -> fetchEnded(started, null, failed));
         }
         return Uni.createFrom().completionStage(fetch);
     }
 
     /** A failed fetch is not remembered: the next caller tries again. */
-    private void done(CompletableFuture<OAuthClient> fetch, OAuthClient fetched, Throwable failed) {
+    private void fetchEnded(CompletableFuture<OAuthClient> fetch, OAuthClient fetched, Throwable failed) {
         synchronized (this) {
             if (fetching == fetch) {
                 fetching = null;

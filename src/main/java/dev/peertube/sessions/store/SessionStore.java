@@ -17,7 +17,6 @@ import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.keys.KeyCommands;
 import io.quarkus.redis.datasource.value.ReactiveValueCommands;
 import io.quarkus.redis.datasource.value.SetArgs;
-import io.quarkus.redis.datasource.value.ValueCommands;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -29,7 +28,6 @@ public class SessionStore {
 
     private static final String KEY_INFO = "peertube-session-service/session/v1";
 
-    private final ValueCommands<String, byte[]> values;
     private final ReactiveValueCommands<String, byte[]> reactiveValues;
     private final KeyCommands<String> keys;
     private final SecureRandom random = new SecureRandom();
@@ -39,7 +37,6 @@ public class SessionStore {
 
     SessionStore(RedisDataSource redis, ReactiveRedisDataSource reactiveRedis, SessionConfig config,
             @ConfigProperty(name = "quarkus.redis.timeout") Duration timeout) {
-        this.values = redis.value(byte[].class);
         this.reactiveValues = reactiveRedis.value(byte[].class);
         this.keys = redis.key();
         this.prefix = config.keyPrefix();
@@ -52,7 +49,7 @@ public class SessionStore {
 
     /** The session, or empty when it is unknown, expired, or not decryptable with this ticket. */
     public Optional<StoredSession> find(SessionTicket ticket) {
-        return redis(() -> findAsync(ticket).await().indefinitely());
+        return findAsync(ticket).await().indefinitely();
     }
 
     /**
@@ -68,7 +65,7 @@ public class SessionStore {
 
     /** Writes the session with a TTL ending when its refresh token expires. */
     public void save(SessionTicket ticket, StoredSession session) {
-        redis(() -> saveAsync(ticket, session).await().indefinitely());
+        saveAsync(ticket, session).await().indefinitely();
     }
 
     /** {@link #save} without blocking. */
