@@ -5,6 +5,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +58,11 @@ public class PrivateRedisResource extends RedisTestResource {
     public static void stopRedis() {
         run(List.of("redis-cli", "-p", Integer.toString(port), "shutdown", "save"));
         awaitPort(false);
+    }
+
+    /** Redis stops answering commands (connections stay open) for this long. */
+    public static void pause(Duration duration) {
+        run(List.of("redis-cli", "-p", Integer.toString(port), "client", "pause", Long.toString(duration.toMillis()), "all"));
     }
 
     private static void run(List<String> command) {

@@ -81,6 +81,32 @@ class RedisOutageTest extends ServiceTestBase {
     }
 
     @Test
+    void aRedisThatStopsAnsweringIsStoreUnavailableWithinTheTimeoutThenServesAgain() throws InterruptedException {
+        ExtractableResponse<Response> login = login("alice", PASSWORD).statusCode(201).extract();
+        String sessionId = login.path("sessionId");
+        current(sessionId).statusCode(200);
+
+        PrivateRedisResource.pause(Duration.ofSeconds(4));
+        long paused = System.nanoTime();
+        for (ExtractableResponse<Response> answer : List.of(timed(() -> current(sessionId)).extract(),
+                timed(() -> login("alice", PASSWORD)).extract())) {
+            assertEquals(503, answer.statusCode(), answer.asString());
+            assertEquals("store_unavailable", answer.path("code"));
+        }
+
+        // the connections that timed out are not used again; the next commands go out on fresh ones
+        int status = 0;
+        while (status != 200 && System.nanoTime() - paused < 15_000_000_000L) {
+            status = current(sessionId).extract().statusCode();
+            if (status != 200) {
+                Thread.sleep(20);
+            }
+        }
+        current(sessionId).statusCode(200).body("accessToken", equalTo(login.path("accessToken")));
+        logout(sessionId).statusCode(204);
+    }
+
+    @Test
     void bulkheadBoundsConcurrentCallsToPeerTube() throws Exception {
         login("alice", PASSWORD).statusCode(201); // the OAuth client is cached from here on
         int grants = fake.passwordGrants();

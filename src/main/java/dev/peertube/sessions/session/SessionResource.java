@@ -1,5 +1,7 @@
 package dev.peertube.sessions.session;
 
+import java.util.concurrent.CompletionStage;
+
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -106,7 +108,7 @@ public class SessionResource {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "504", description = UPSTREAM_504,
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public Uni<SessionToken> current(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+    public CompletionStage<SessionToken> current(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @Context HttpServerRequest request) {
         return sessions.current(ticket(authorization), clientAddress(request));
     }

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -99,7 +100,7 @@ public class SessionService {
                     .chain(grant -> {
                         StoredSession session = toSession(grant);
                         SessionTicket ticket = store.newTicket();
-                        return store.saveAsync(ticket, session)
+                        return Uni.createFrom().completionStage(() -> store.saveAsync(ticket, session))
                                 .onFailure(StoreUnavailableException.class).call(() -> revokeQuietly(session, clientAddress))
                                 .map(saved -> {
                                     loginLimiter.succeeded(attempt);
@@ -114,14 +115,14 @@ public class SessionService {
      * common case (one Redis read, a token still fresh) never blocks, so it runs on the event
      * loop; a refresh moves to a worker thread.
      */
-    public Uni<SessionToken> current(SessionTicket ticket, String clientAddress) {
-        return store.findAsync(ticket).chain(found -> {
+    public CompletionStage<SessionToken> current(SessionTicket ticket, String clientAddress) {
+        return store.findAsync(ticket).thenCompose(found -> {
             StoredSession session = found.orElseThrow(ApiException::sessionNotFound);
             if (!session.accessExpiresWithin(refreshSkew, Instant.now())) {
-                return Uni.createFrom().item(SessionToken.of(session));
+                return CompletableFuture.completedStage(SessionToken.of(session));
             }
-            return Uni.createFrom().item(() -> refreshBeforeUse(ticket, session, clientAddress))
-                    .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+            return CompletableFuture.supplyAsync(() -> refreshBeforeUse(ticket, session, clientAddress),
+                    Infrastructure.getDefaultWorkerPool());
         });
     }
 

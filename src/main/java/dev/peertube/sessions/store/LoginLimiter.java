@@ -1,6 +1,5 @@
 package dev.peertube.sessions.store;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -8,12 +7,11 @@ import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import dev.peertube.sessions.session.SessionConfig;
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.tuples.Tuple2;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 
 /**
  * Fixed-window counters of login attempts per username and per client address, in Redis so that
@@ -52,23 +50,20 @@ public class LoginLimiter {
         }
     }
 
-    private final ReactiveRedisDataSource redis;
+    private final PipelinedRedis redis;
     private final ServerKeys keys;
     private final String prefix;
     private final int perUsername;
     private final int perAddress;
     private final String windowMillis;
-    private final Duration timeout;
 
-    LoginLimiter(ReactiveRedisDataSource redis, ServerKeys keys, SessionConfig config,
-            @ConfigProperty(name = "quarkus.redis.timeout") Duration timeout) {
+    LoginLimiter(PipelinedRedis redis, ServerKeys keys, SessionConfig config) {
         this.redis = redis;
         this.keys = keys;
         this.prefix = config.keyPrefix() + "login-limit:";
         this.perUsername = config.loginLimit().perUsername();
         this.perAddress = config.loginLimit().perAddress();
         this.windowMillis = Long.toString(Math.max(1, config.loginLimit().window().toMillis()));
-        this.timeout = timeout;
     }
 
     /**
@@ -82,14 +77,17 @@ public class LoginLimiter {
                 ? prefix + "address:" + keys.pseudonym("login-limit/address", clientAddress) : null;
         String userKey = perUsername > 0
                 ? prefix + "user:" + keys.pseudonym("login-limit/user", username.trim().toLowerCase(Locale.ROOT)) : null;
-        Uni<Tuple2<Long, Long>> both = Uni.combine().all().unis(take(addressKey, perAddress), take(userKey, perUsername)).asTuple();
-        return SessionStore.redis(both, timeout).map(waits -> {
-            if (waits.getItem1() > 0) {
-                giveBack(userKey);
-                return new Attempt(List.of(addressKey), waits.getItem1());
-            }
-            List<String> taken = Stream.of(addressKey, userKey).filter(Objects::nonNull).toList();
-            return new Attempt(taken, waits.getItem2());
+        return Uni.createFrom().completionStage(() -> {
+            Future<Long> address = take(addressKey, perAddress);
+            Future<Long> user = take(userKey, perUsername);
+            return Future.all(address, user).map(both -> {
+                if (address.result() > 0) {
+                    giveBack(userKey);
+                    return new Attempt(List.of(addressKey), address.result());
+                }
+                List<String> taken = Stream.of(addressKey, userKey).filter(Objects::nonNull).toList();
+                return new Attempt(taken, user.result());
+            }).toCompletionStage();
         });
     }
 
@@ -100,16 +98,16 @@ public class LoginLimiter {
 
     private void giveBack(String key) {
         if (key != null) {
-            redis.execute("EVAL", GIVE_BACK, "1", key).subscribe().with(done -> { }, redisDown -> { });
+            redis.send(Request.cmd(Command.EVAL).arg(GIVE_BACK).arg(1).arg(key)); // a failure only costs a slot
         }
     }
 
     /** 0 when the attempt is within the limit (or there is no such limit), otherwise the seconds left in the window (at least 1). */
-    private Uni<Long> take(String key, int limit) {
+    private Future<Long> take(String key, int limit) {
         if (key == null) {
-            return Uni.createFrom().item(0L);
+            return Future.succeededFuture(0L);
         }
-        return redis.execute("EVAL", TAKE, "1", key, windowMillis).map(answer -> {
+        return redis.send(Request.cmd(Command.EVAL).arg(TAKE).arg(1).arg(key).arg(windowMillis)).map(answer -> {
             long count = answer.get(0).toLong();
             long millisLeft = answer.get(1).toLong();
             return count <= limit ? 0L : Math.max(1, (millisLeft + 999) / 1000);

@@ -2,22 +2,18 @@ package dev.peertube.sessions.store;
 
 import java.io.IOException;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import dev.peertube.sessions.session.SessionConfig;
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.keys.KeyCommands;
-import io.quarkus.redis.datasource.value.ReactiveValueCommands;
-import io.quarkus.redis.datasource.value.SetArgs;
-import io.smallrye.mutiny.Uni;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 
 /**
  * Sessions in Redis, one key each, encrypted under a key derived from the ticket's secret
@@ -28,19 +24,16 @@ public class SessionStore {
 
     private static final String KEY_INFO = "peertube-session-service/session/v1";
 
-    private final ReactiveValueCommands<String, byte[]> reactiveValues;
+    private final PipelinedRedis pipelined;
     private final KeyCommands<String> keys;
     private final SecureRandom random = new SecureRandom();
     private final SessionCipher cipher = new SessionCipher(random);
     private final String prefix;
-    private final Duration timeout;
 
-    SessionStore(RedisDataSource redis, ReactiveRedisDataSource reactiveRedis, SessionConfig config,
-            @ConfigProperty(name = "quarkus.redis.timeout") Duration timeout) {
-        this.reactiveValues = reactiveRedis.value(byte[].class);
+    SessionStore(RedisDataSource redis, PipelinedRedis pipelined, SessionConfig config) {
+        this.pipelined = pipelined;
         this.keys = redis.key();
         this.prefix = config.keyPrefix();
-        this.timeout = timeout;
     }
 
     public SessionTicket newTicket() {
@@ -49,33 +42,35 @@ public class SessionStore {
 
     /** The session, or empty when it is unknown, expired, or not decryptable with this ticket. */
     public Optional<StoredSession> find(SessionTicket ticket) {
-        return findAsync(ticket).await().indefinitely();
+        return PipelinedRedis.await(findAsync(ticket));
     }
 
     /**
      * {@link #find} without blocking: one {@code GET}, then decryption on the calling thread.
      * Fails with {@link StoreUnavailableException} when Redis does not answer within its timeout.
      */
-    public Uni<Optional<StoredSession>> findAsync(SessionTicket ticket) {
+    public CompletionStage<Optional<StoredSession>> findAsync(SessionTicket ticket) {
         String key = sessionKey(ticket);
-        return redis(reactiveValues.get(key), timeout)
+        return pipelined.send(Request.cmd(Command.GET).arg(key))
                 .map(record -> record == null ? Optional.<StoredSession>empty()
-                        : cipher.decrypt(keyOf(ticket), key, record).flatMap(SessionStore::readSession));
+                        : cipher.decrypt(keyOf(ticket), key, record.toBytes()).flatMap(SessionStore::readSession))
+                .toCompletionStage();
     }
 
     /** Writes the session with a TTL ending when its refresh token expires. */
     public void save(SessionTicket ticket, StoredSession session) {
-        saveAsync(ticket, session).await().indefinitely();
+        PipelinedRedis.await(saveAsync(ticket, session));
     }
 
     /** {@link #save} without blocking. */
-    public Uni<Void> saveAsync(SessionTicket ticket, StoredSession session) {
+    public CompletionStage<Void> saveAsync(SessionTicket ticket, StoredSession session) {
         String key = sessionKey(ticket);
         byte[] record = cipher.encrypt(keyOf(ticket), key, session.toBytes());
         Instant expiry = session.refreshExpiresAt();
         Instant earliest = Instant.now().plusSeconds(1);
-        SetArgs ttl = new SetArgs().pxAt(expiry.isAfter(earliest) ? expiry : earliest);
-        return redis(reactiveValues.set(key, record, ttl), timeout);
+        long expiresAtMillis = (expiry.isAfter(earliest) ? expiry : earliest).toEpochMilli();
+        return pipelined.send(Request.cmd(Command.SET).arg(key).arg(record).arg("PXAT").arg(expiresAtMillis))
+                .<Void>mapEmpty().toCompletionStage();
     }
 
     public void delete(SessionTicket ticket) {
@@ -102,15 +97,6 @@ public class SessionStore {
         } catch (IOException | RuntimeException corrupt) {
             return Optional.empty();
         }
-    }
-
-    /**
-     * One Redis command without blocking: no answer within {@code timeout}, or any failure of
-     * Redis, becomes {@link StoreUnavailableException}.
-     */
-    static <T> Uni<T> redis(Uni<T> command, Duration timeout) {
-        return command.ifNoItem().after(timeout).fail()
-                .onFailure().transform(unreachable -> new StoreUnavailableException());
     }
 
     /** Runs one Redis command; any failure of Redis becomes {@link StoreUnavailableException}. */

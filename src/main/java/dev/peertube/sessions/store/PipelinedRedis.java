@@ -1,0 +1,135 @@
+package dev.peertube.sessions.store;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+
+/**
+ * The Redis commands of the request paths, pipelined on one connection per event-loop thread.
+ *
+ * <p>The Quarkus Redis Client's pool lends a connection for each command and takes it back with
+ * the answer, so every command pays a lease and there are as many commands in flight as
+ * connections. Here each event-loop thread keeps one connection of that same client (same hosts,
+ * topology, password and TLS) and writes its commands on it one after another; Redis answers
+ * them in order. Other threads (the workers of refreshes and logouts) go through the pool.
+ *
+ * <p>A command without an answer within {@code quarkus.redis.timeout} fails with
+ * {@link StoreUnavailableException}, like any failure of Redis, and its connection is retired:
+ * the next command opens another one, and the retired connection goes back to the pool once its
+ * last command has been answered (or has failed with the connection).
+ */
+@ApplicationScoped
+public class PipelinedRedis {
+
+    private final Redis redis;
+    private final Vertx vertx;
+    private final long timeoutMillis;
+    private final ThreadLocal<Lane> lanes = ThreadLocal.withInitial(Lane::new);
+
+    PipelinedRedis(Redis redis, Vertx vertx, @ConfigProperty(name = "quarkus.redis.timeout") Duration timeout) {
+        this.redis = redis;
+        this.vertx = vertx;
+        this.timeoutMillis = Math.max(1, timeout.toMillis());
+    }
+
+    /** Sends one command; fails with {@link StoreUnavailableException} on any failure of Redis or no answer in time. */
+    public Future<Response> send(Request request) {
+        if (Context.isOnEventLoopThread()) {
+            return lanes.get().send(request);
+        }
+        return timed(redis.send(request), () -> { });
+    }
+
+    /** Blocks for the answer of {@link #send}: only for worker threads. */
+    public static <T> T await(CompletionStage<T> answer) {
+        try {
+            return answer.toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            throw new StoreUnavailableException();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException();
+        }
+    }
+
+    private Future<Response> timed(Future<Response> answer, Runnable onTimeout) {
+        Promise<Response> result = Promise.promise();
+        long timer = vertx.setTimer(timeoutMillis, expired -> {
+            if (result.tryFail(new StoreUnavailableException())) {
+                onTimeout.run();
+            }
+        });
+        answer.onComplete(done -> {
+            vertx.cancelTimer(timer);
+            if (done.succeeded()) {
+                result.tryComplete(done.result());
+            } else {
+                result.tryFail(new StoreUnavailableException());
+            }
+        });
+        return result.future();
+    }
+
+    /** One event-loop thread's connection: opened on first use, replaced once it ends, fails or is retired. */
+    private final class Lane {
+
+        /** Set and read on this lane's thread; cleared from the connection's handlers, which may run elsewhere. */
+        private final AtomicReference<Pinned> current = new AtomicReference<>();
+
+        Future<Response> send(Request request) {
+            Pinned pinned = current.get();
+            if (pinned == null || pinned.connection.failed()) {
+                pinned = open();
+            }
+            Pinned used = pinned;
+            Future<Response> answer = used.connection.compose(connection -> connection.send(request));
+            used.last = answer;
+            return timed(answer, () -> retire(used));
+        }
+
+        private Pinned open() {
+            Pinned pinned = new Pinned(redis.connect());
+            current.set(pinned);
+            pinned.connection.onSuccess(connection -> connection
+                    .exceptionHandler(broken -> current.compareAndSet(pinned, null))
+                    .endHandler(ended -> current.compareAndSet(pinned, null)));
+            return pinned;
+        }
+
+        /** Stops using the connection; it goes back to the pool once nothing is pending on it. */
+        private void retire(Pinned pinned) {
+            if (current.compareAndSet(pinned, null)) {
+                pinned.last.onComplete(settled -> pinned.connection.onSuccess(RedisConnection::close));
+            }
+        }
+    }
+
+    /** A connection of a lane and the last command sent on it (answers come back in order). */
+    private static final class Pinned {
+
+        final Future<RedisConnection> connection;
+        Future<Response> last;
+
+        Pinned(Future<RedisConnection> connection) {
+            this.connection = connection;
+            this.last = connection.map(opened -> null);
+        }
+    }
+}
