@@ -86,7 +86,7 @@ class RedisOutageTest extends ServiceTestBase {
         String sessionId = login.path("sessionId");
         current(sessionId).statusCode(200);
 
-        PrivateRedisResource.pause(Duration.ofSeconds(4));
+        PrivateRedisResource.pause(Duration.ofSeconds(6)); // outlasts both calls below, 2 s of timeout each
         long paused = System.nanoTime();
         for (ExtractableResponse<Response> answer : List.of(timed(() -> current(sessionId)).extract(),
                 timed(() -> login("alice", PASSWORD)).extract())) {

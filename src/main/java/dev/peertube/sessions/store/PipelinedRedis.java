@@ -5,16 +5,21 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import io.quarkus.redis.client.RedisOptionsCustomizer;
+import io.quarkus.redis.runtime.client.config.RedisConfig;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
@@ -23,9 +28,12 @@ import io.vertx.redis.client.Response;
  *
  * <p>The Quarkus Redis Client's pool lends a connection for each command and takes it back with
  * the answer, so every command pays a lease and there are as many commands in flight as
- * connections. Here each event-loop thread keeps one connection of that same client (same hosts,
- * topology, password and TLS) and writes its commands on it one after another; Redis answers
- * them in order. Other threads (the workers of refreshes and logouts) go through the pool.
+ * connections. Here each event-loop thread keeps one connection and writes its commands on it one
+ * after another; Redis answers them in order. These connections come from a client of their own,
+ * built from the options the Quarkus Redis Client made of its configuration (hosts, topology,
+ * password, TLS): a connection opened from an event loop lives on that loop, where a connection
+ * taken from the shared pool may live on any loop and cost a thread hop per command. Other
+ * threads (the workers of refreshes and logouts) use the shared pool.
  *
  * <p>A command without an answer within {@code quarkus.redis.timeout} fails with
  * {@link StoreUnavailableException}, like any failure of Redis, and its connection is retired:
@@ -35,15 +43,23 @@ import io.vertx.redis.client.Response;
 @ApplicationScoped
 public class PipelinedRedis {
 
-    private final Redis redis;
+    private final Redis pooled;
+    private final Redis perLoop;
     private final Vertx vertx;
     private final long timeoutMillis;
     private final ThreadLocal<Lane> lanes = ThreadLocal.withInitial(Lane::new);
 
-    PipelinedRedis(Redis redis, Vertx vertx, @ConfigProperty(name = "quarkus.redis.timeout") Duration timeout) {
-        this.redis = redis;
+    PipelinedRedis(Redis pooled, DefaultClientOptions options, Vertx vertx,
+            @ConfigProperty(name = "quarkus.redis.timeout") Duration timeout) {
+        this.pooled = pooled;
+        this.perLoop = Redis.createClient(vertx, options.copy());
         this.vertx = vertx;
         this.timeoutMillis = Math.max(1, timeout.toMillis());
+    }
+
+    @PreDestroy
+    void close() {
+        perLoop.close();
     }
 
     /** Sends one command; fails with {@link StoreUnavailableException} on any failure of Redis or no answer in time. */
@@ -51,7 +67,7 @@ public class PipelinedRedis {
         if (Context.isOnEventLoopThread()) {
             return lanes.get().send(request);
         }
-        return timed(redis.send(request), () -> { });
+        return timed(pooled.send(request), () -> { });
     }
 
     /** Blocks for the answer of {@link #send}: only for worker threads. */
@@ -105,7 +121,7 @@ public class PipelinedRedis {
         }
 
         private Pinned open() {
-            Pinned pinned = new Pinned(redis.connect());
+            Pinned pinned = new Pinned(perLoop.connect());
             current.set(pinned);
             pinned.connection.onSuccess(connection -> connection
                     .exceptionHandler(broken -> current.compareAndSet(pinned, null))
@@ -118,6 +134,27 @@ public class PipelinedRedis {
             if (current.compareAndSet(pinned, null)) {
                 pinned.last.onComplete(settled -> pinned.connection.onSuccess(RedisConnection::close));
             }
+        }
+    }
+
+    /** A copy of the options the Quarkus Redis Client built for its default client. */
+    @Singleton
+    static class DefaultClientOptions implements RedisOptionsCustomizer {
+
+        private volatile RedisOptions options;
+
+        @Override
+        public void customize(String clientName, RedisOptions options) {
+            if (RedisConfig.DEFAULT_CLIENT_NAME.equals(clientName)) {
+                this.options = new RedisOptions(options);
+            }
+        }
+
+        RedisOptions copy() {
+            if (options == null) {
+                throw new IllegalStateException("the default Redis client is not configured yet");
+            }
+            return new RedisOptions(options);
         }
     }
 
