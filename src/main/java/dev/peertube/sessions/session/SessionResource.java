@@ -31,7 +31,6 @@ import dev.peertube.sessions.problem.Problem;
 import dev.peertube.sessions.store.SessionTicket;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
-import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
 
 /**
@@ -159,8 +158,8 @@ public class SessionResource {
     }
 
     @ServerResponseFilter
-    public void noStore(ContainerRequestContext request, ContainerResponseContext response) {
-        if (request.getUriInfo().getPath().startsWith("/session")) {
+    public void noStore(HttpServerRequest request, ContainerResponseContext response) {
+        if (request.path().startsWith("/session")) {
             response.getHeaders().putSingle(HttpHeaders.CACHE_CONTROL, "no-store");
             response.getHeaders().putSingle("Pragma", "no-cache");
         }
