@@ -26,6 +26,7 @@ import io.restassured.response.Response;
  */
 @QuarkusTest
 @WithTestResource(FakePeerTubeResource.class)
+@WithTestResource(RedisTestResource.class)
 class ConcurrentSessionsTest extends ServiceTestBase {
 
     private static final int USERS = 12;
