@@ -5,6 +5,7 @@ import java.time.Instant;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
 import dev.peertube.sessions.store.StoredSession;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -21,9 +22,11 @@ public record SessionToken(
                 pattern = "^[A-Za-z0-9_-]{64}$") String sessionId,
         @Schema(required = true, enumeration = "Bearer") String tokenType,
         @Schema(required = true, description = "PeerTube access token") String accessToken,
-        @Schema(required = true, description = "When the access token expires (UTC)") Instant expiresAt,
+        @Schema(required = true, description = "When the access token expires (UTC)")
+        @JsonSerialize(using = UtcSecondsSerializer.class) Instant expiresAt,
         @Schema(required = true, description = "When the session ends unless refreshed (the refresh token's expiry, "
-                + "moved forward by every refresh)") Instant sessionExpiresAt) {
+                + "moved forward by every refresh)")
+        @JsonSerialize(using = UtcSecondsSerializer.class) Instant sessionExpiresAt) {
 
     static SessionToken of(StoredSession session) {
         return new SessionToken(null, "Bearer", session.accessToken(), session.accessExpiresAt(), session.refreshExpiresAt());

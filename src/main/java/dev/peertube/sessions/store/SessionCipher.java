@@ -25,6 +25,11 @@ final class SessionCipher {
     // provider lookups are the costly part of a MAC or a cipher: one instance per thread, re-initialised per use
     private static final byte[] ZERO_SALT = new byte[32];
     private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> instance(() -> Mac.getInstance("HmacSHA256")));
+    private static final ThreadLocal<Mac> ZERO_SALT_MACS = ThreadLocal.withInitial(() -> instance(() -> {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(ZERO_SALT, "HmacSHA256"));
+        return mac;
+    }));
 
     private final SecureRandom random;
     private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(() -> instance(() -> Cipher.getInstance("AES/GCM/NoPadding")));
@@ -63,7 +68,8 @@ final class SessionCipher {
 
     /** HKDF-SHA256 with an all-zero salt, producing one 32-byte block. */
     static byte[] deriveKey(byte[] inputKeyMaterial, String info) {
-        byte[] pseudoRandomKey = hmac(ZERO_SALT, inputKeyMaterial);
+        // the extract step's key is always the zero salt: a MAC keyed once per thread
+        byte[] pseudoRandomKey = ZERO_SALT_MACS.get().doFinal(inputKeyMaterial);
         byte[] infoBytes = info.getBytes(StandardCharsets.UTF_8);
         byte[] block = Arrays.copyOf(infoBytes, infoBytes.length + 1);
         block[infoBytes.length] = 1;
