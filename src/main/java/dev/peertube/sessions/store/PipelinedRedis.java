@@ -150,6 +150,7 @@ public class PipelinedRedis {
             Future<RedisConnection> connection = pinned.connection;
             List<Request> requests = batch.requests;
             if (batching && requests.size() > 1) {
+                // an error answer to any command fails the whole batch: every caller gets store_unavailable
                 Future<List<Response>> answers = connection.compose(opened -> opened.batch(requests));
                 pinned.last = answers;
                 answers.onComplete(done -> {
