@@ -22,6 +22,8 @@ public final class UtcSecondsSerializer extends StdSerializer<Instant> {
 
     private static final long MAX_EPOCH_SECOND = 253402300799L; // 9999-12-31T23:59:59Z
     private static final long MIN_EPOCH_SECOND = -62167219200L; // 0000-01-01T00:00:00Z
+    /** The separators in place; the digits are written over the zeros. */
+    private static final String LAYOUT = "0000-00-00T00:00:00Z";
 
     public UtcSecondsSerializer() {
         super(Instant.class);
@@ -38,19 +40,13 @@ public final class UtcSecondsSerializer extends StdSerializer<Instant> {
             return DateTimeFormatter.ISO_INSTANT.format(value);
         }
         LocalDateTime t = LocalDateTime.ofEpochSecond(seconds, 0, ZoneOffset.UTC);
-        char[] out = new char[20];
+        char[] out = LAYOUT.toCharArray();
         digits(out, 0, t.getYear(), 4);
-        out[4] = '-';
         digits(out, 5, t.getMonthValue(), 2);
-        out[7] = '-';
         digits(out, 8, t.getDayOfMonth(), 2);
-        out[10] = 'T';
         digits(out, 11, t.getHour(), 2);
-        out[13] = ':';
         digits(out, 14, t.getMinute(), 2);
-        out[16] = ':';
         digits(out, 17, t.getSecond(), 2);
-        out[19] = 'Z';
         return new String(out);
     }
 

@@ -94,11 +94,12 @@ final class SessionCipher {
         return cipher;
     }
 
-    private interface Lookup<T> {
+    interface Lookup<T> {
         T get() throws GeneralSecurityException;
     }
 
-    private static <T> T instance(Lookup<T> lookup) {
+    /** A JCE object of an algorithm every Java runtime has; its absence is a broken runtime. */
+    static <T> T instance(Lookup<T> lookup) {
         try {
             return lookup.get();
         } catch (GeneralSecurityException e) {

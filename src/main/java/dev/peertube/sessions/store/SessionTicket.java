@@ -1,7 +1,6 @@
 package dev.peertube.sessions.store;
 
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
@@ -21,13 +20,8 @@ public final class SessionTicket {
 
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
     /** A provider look-up per digest costs more than the digest of 16 bytes: one instance per thread. */
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException missing) {
-            throw new IllegalStateException(missing);
-        }
-    });
+    private static final ThreadLocal<MessageDigest> SHA256 =
+            ThreadLocal.withInitial(() -> SessionCipher.instance(() -> MessageDigest.getInstance("SHA-256")));
 
     private final byte[] id;
     private final byte[] secret;
